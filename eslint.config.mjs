@@ -1,0 +1,107 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
+
+const nodeBuiltins = [
+  'assert',
+  'async_hooks',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'v8',
+  'vm',
+  'worker_threads',
+  'zlib',
+];
+
+/** Workflow and domain code runs in Temporal's deterministic sandbox: no Node built-ins, no worker/activity code. */
+const sandboxRestrictions = {
+  'no-restricted-imports': [
+    'error',
+    {
+      paths: nodeBuiltins.flatMap((name) => [
+        { name, message: 'Workflow and domain code must be deterministic: no Node built-ins.' },
+        {
+          name: `node:${name}`,
+          message: 'Workflow and domain code must be deterministic: no Node built-ins.',
+        },
+      ]),
+      patterns: [
+        {
+          group: ['@temporalio/worker', '@temporalio/activity', '@temporalio/client'],
+          message: 'Not available in the workflow sandbox.',
+        },
+        {
+          group: [
+            '**/activities/*',
+            '!**/activities/types',
+            '**/db/*',
+            '**/api/*',
+            '**/vault/*',
+            '**/infra/*',
+            '**/lib/*',
+            '**/services/*',
+            '**/partners/**',
+          ],
+          allowTypeImports: true,
+          message: 'Workflow and domain code may import only pure modules (type imports are fine).',
+        },
+        {
+          group: ['knex', 'objection', 'pg', 'koa', 'pino'],
+          message: 'Not deterministic: keep I/O in activities.',
+        },
+      ],
+    },
+  ],
+  'no-restricted-globals': [
+    'error',
+    { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+    { name: 'setInterval', message: 'Use a workflow timer.' },
+    { name: 'process', message: 'No process access in workflow/domain code.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'bench/results/', 'test/fixtures/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-console': ['error', { allow: ['error'] }],
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts', 'src/domain/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: sandboxRestrictions,
+  },
+  {
+    files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
+    rules: { 'no-console': 'off' },
+  },
+  prettier,
+);

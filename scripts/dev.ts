@@ -1,0 +1,120 @@
+/**
+ * `npm run dev`: PostgreSQL (embedded), migrations, the Temporal dev server with its Web UI, the
+ * worker and the API as child processes, and the demo tenant on an empty database. Ctrl-C stops all.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createKnex, migrateLatest } from '../src/db/knex';
+import { dataDir, projectRoot } from '../src/infra/paths';
+import { pickPort, waitForPort } from '../src/infra/ports';
+import { seedIfEmpty, type DevCredentials } from '../src/infra/seed';
+import { startStack } from '../src/infra/stack';
+import { ensureVaultKey } from '../src/infra/vault-key';
+import { createLogger } from '../src/lib/logger';
+import { Vault } from '../src/vault/vault';
+
+async function main(): Promise<void> {
+  const dir = dataDir();
+  const logDir = path.join(dir, 'logs');
+  const log = createLogger({ name: 'dev', file: path.join(logDir, 'dev.log') });
+  const vaultKey = ensureVaultKey(dir);
+  if (vaultKey.source === 'generated')
+    log.info({ file: path.join(dir, 'vault.key') }, 'generated a vault key');
+
+  const stack = await startStack({ dir, databaseName: 'vcn', ui: true, log });
+  const children: ChildProcess[] = [];
+  let stopping = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info('stopping: api, worker, Temporal, PostgreSQL');
+    await Promise.all(
+      children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.exitCode !== null || c.signalCode) return resolve();
+            c.once('exit', () => resolve());
+            c.kill('SIGTERM');
+            setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
+    await stack.stop();
+    log.info('stopped');
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  try {
+    const knex = createKnex(stack.databaseUrl);
+    const applied = await migrateLatest(knex);
+    log.info({ applied }, 'migrations up to date');
+
+    const port = await pickPort(Number(process.env.PORT ?? 3000));
+    const apiUrl = process.env.PUBLIC_URL ?? `http://127.0.0.1:${port}`;
+    const credentialsFile = path.join(dir, 'dev-credentials.json');
+    const seeded = await seedIfEmpty(knex, new Vault(vaultKey.key), {
+      apiUrl,
+      temporalUiUrl: stack.temporalUiUrl,
+    });
+    if (seeded) {
+      fs.writeFileSync(credentialsFile, `${JSON.stringify(seeded, null, 2)}\n`, { mode: 0o600 });
+      log.info({ credentialsFile }, 'seeded tenant demo');
+    } else if (fs.existsSync(credentialsFile)) {
+      // Ports may differ from the last run: keep the file's URLs current.
+      const creds = JSON.parse(fs.readFileSync(credentialsFile, 'utf8')) as DevCredentials;
+      const rebase = (url: string): string => url.replace(/^https?:\/\/[^/]+/, apiUrl);
+      creds.apiUrl = apiUrl;
+      creds.temporalUiUrl = stack.temporalUiUrl;
+      for (const t of creds.tenants) t.sandboxWebhookUrl = rebase(t.sandboxWebhookUrl);
+      fs.writeFileSync(credentialsFile, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+    } else {
+      log.warn(
+        { credentialsFile },
+        'the database is seeded but the credentials file is missing; delete .data to start over',
+      );
+    }
+    await knex.destroy();
+
+    const env = {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATABASE_URL: stack.databaseUrl,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      TEMPORAL_NAMESPACE: stack.temporalNamespace,
+      TEMPORAL_UI_URL: stack.temporalUiUrl,
+      VAULT_KEY: vaultKey.key,
+      SANDBOX_ENABLED: 'true',
+      PORT: String(port),
+      PUBLIC_URL: apiUrl,
+    };
+    const start = (name: string, entry: string): void => {
+      const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+        cwd: projectRoot,
+        env: { ...env, VCN_LOG_FILE: path.join(logDir, `${name}.log`) },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
+      child.once('exit', (code, signal) => {
+        if (!stopping) {
+          log.error({ child: name, code, signal }, `${name} exited; stopping everything`);
+          void shutdown(1);
+        }
+      });
+      children.push(child);
+    };
+    start('worker', 'worker.ts');
+    start('api', 'server.ts');
+    await waitForPort('127.0.0.1', port, 60_000);
+    log.info(
+      { apiUrl, temporalUiUrl: stack.temporalUiUrl, credentialsFile, logs: logDir },
+      `platform ready — API ${apiUrl} · Temporal UI ${stack.temporalUiUrl} · credentials ${credentialsFile}`,
+    );
+  } catch (err) {
+    log.error({ err: String((err as Error)?.stack ?? err) }, 'dev start-up failed');
+    await shutdown(1);
+  }
+}
+
+void main();

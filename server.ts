@@ -1,0 +1,49 @@
+/** API composition root: reads config, builds dependencies, listens. */
+import http from 'node:http';
+import { loadConfig } from './src/config';
+import { createApp } from './src/api/app';
+import { createKnex } from './src/db/knex';
+import { createLogger } from './src/lib/logger';
+import { connectClient } from './src/temporal/connection';
+import { Vault } from './src/vault/vault';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: 'api', level: config.logLevel, file: process.env.VCN_LOG_FILE });
+  const knex = createKnex(config.databaseUrl, {
+    poolMax: config.databasePoolMax,
+    applicationName: 'vcn-api',
+  });
+  const temporal = await connectClient(config.temporal.address, config.temporal.namespace);
+  const app = createApp({
+    knex,
+    temporal,
+    vault: new Vault(config.vaultKey),
+    logger,
+    config: {
+      publicUrl: config.publicUrl,
+      taskQueue: config.temporal.taskQueue,
+      temporalUiUrl: config.temporal.uiUrl,
+      temporalNamespace: config.temporal.namespace,
+      bodyLimitBytes: config.bodyLimitBytes,
+      sandboxEnabled: config.sandboxEnabled,
+    },
+  });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  logger.info({ url: config.publicUrl }, 'api listening');
+  const stop = (): void => {
+    logger.info('api stopping');
+    server.close(() => {
+      void Promise.all([knex.destroy(), temporal.connection.close()]).then(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', msg: 'api failed', err: String(err?.stack ?? err) }));
+  process.exit(1);
+});

@@ -1,0 +1,214 @@
+import type { Knex } from 'knex';
+import { Context } from '@temporalio/activity';
+import { checkIssuance, resolveControls } from '../domain/policy';
+import type { CardControlsInput } from '../domain/controls';
+import { cardWorkflowId } from '../domain/ids';
+import { windowStart } from '../domain/time-windows';
+import { Card } from '../db/models';
+import { getPartner, type PartnerRegistry } from '../partners/types';
+import { currentPolicy } from '../services/policies';
+import { storeCardSecret } from '../vault/card-vault';
+import type { Vault } from '../vault/vault';
+import type {
+  CreateAtPartnerInput,
+  CreateAtPartnerResult,
+  RecordTransitionInput,
+  ReserveIssuanceInput,
+  ReserveIssuanceResult,
+  SyncPartnerStatusInput,
+} from './types';
+
+export interface CardActivityDeps {
+  knex: Knex;
+  partners: PartnerRegistry;
+  vault: Vault;
+  defaultPartner?: string;
+}
+
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+
+/**
+ * Activities of the card workflow. Each is idempotent, keyed by ids the workflow passes in, and
+ * backed by unique constraints, so Temporal's retries never write twice.
+ */
+export function createCardActivities(deps: CardActivityDeps) {
+  const { knex, partners, vault } = deps;
+  const defaultPartner = deps.defaultPartner ?? 'sandbox';
+
+  return {
+    /**
+     * Issuance checks and the pending card row, in one transaction holding the user's row lock:
+     * two concurrent requests for one user can never both pass the weekly cap.
+     */
+    async reserveIssuance(input: ReserveIssuanceInput): Promise<ReserveIssuanceResult> {
+      return knex.transaction(async (trx) => {
+        const user = await trx('users')
+          .where({ tenantId: input.tenantId, id: input.userId })
+          .forUpdate()
+          .first<{ id: string; status: 'active' | 'suspended'; region: string } | undefined>();
+        if (!user) {
+          return { ok: false, refusal: { code: 'USER_NOT_ACTIVE', message: 'the user does not exist' } };
+        }
+        const existing = await trx('cards').where({ tenantId: input.tenantId, id: input.cardId }).first();
+        if (existing) {
+          return {
+            ok: true,
+            userId: existing.userId,
+            region: existing.region,
+            currency: existing.currency,
+            expiresAtMs: new Date(existing.expiresAt).getTime(),
+            partner: existing.partner,
+          };
+        }
+        const { version, policy } = await currentPolicy(trx, input.tenantId);
+        const controls = resolveControls(input.controls as CardControlsInput | undefined, policy);
+        const expiresAtMs = input.expiresAt ? Date.parse(input.expiresAt) : input.requestedAtMs + YEAR_MS;
+        const weekStart = windowStart(input.requestedAtMs, 'weekly', policy.timeZone, policy.weekStartsOn)!;
+        const [{ count }] = await trx('cards')
+          .where({ tenantId: input.tenantId, userId: input.userId })
+          .where('createdAt', '>=', new Date(weekStart))
+          .whereNot((q) => q.where('status', 'canceled').whereNull('partnerCardId'))
+          .count<{ count: string }[]>({ count: '*' });
+        const refusal = checkIssuance({
+          policy,
+          user,
+          controls,
+          expiresAtMs,
+          nowMs: input.requestedAtMs,
+          cardsIssuedThisWeek: Number(count),
+        });
+        if (refusal) return { ok: false, refusal };
+
+        const occurredAt = new Date(input.requestedAtMs);
+        await trx('cards').insert({
+          id: input.cardId,
+          tenantId: input.tenantId,
+          userId: user.id,
+          status: 'pending',
+          currency: input.currency,
+          controls: JSON.stringify(controls),
+          expiresAt: new Date(expiresAtMs),
+          partner: defaultPartner,
+          workflowId: cardWorkflowId(input.tenantId, input.cardId),
+          region: user.region,
+          issuedByType: input.issuedBy.type,
+          issuedById: input.issuedBy.id,
+          issueReason: input.reason ?? null,
+          policyVersion: version,
+          metadata: JSON.stringify(input.metadata ?? {}),
+          statusChangedAt: occurredAt,
+        });
+        await trx('card_events').insert({
+          tenantId: input.tenantId,
+          cardId: input.cardId,
+          fromStatus: null,
+          toStatus: 'pending',
+          actorType: input.issuedBy.type,
+          actorId: input.issuedBy.id,
+          cause: 'issue_requested',
+          reason: input.reason ?? null,
+          eventKey: 't1',
+          occurredAt,
+        });
+        return {
+          ok: true,
+          userId: user.id,
+          region: user.region,
+          currency: input.currency,
+          expiresAtMs,
+          partner: defaultPartner,
+        };
+      });
+    },
+
+    /** Creates the card at the partner and puts its number straight into the vault. Returns no number. */
+    async createAtPartner(input: CreateAtPartnerInput): Promise<CreateAtPartnerResult> {
+      const card = await Card.query(knex)
+        .where({ tenantId: input.tenantId, id: input.cardId })
+        .first()
+        .throwIfNotFound();
+      if (card.partnerCardId && card.vaultEntryId && card.last4 && card.expMonth && card.expYear) {
+        return {
+          partnerCardId: card.partnerCardId,
+          last4: card.last4,
+          expMonth: card.expMonth,
+          expYear: card.expYear,
+        };
+      }
+      Context.current().heartbeat();
+      const created = await getPartner(partners, card.partner).createCard({
+        programId: card.tenantId,
+        platformCardRef: card.id,
+        expiresAt: card.expiresAt,
+        currency: card.currency,
+      });
+      const last4 = created.number.slice(-4);
+      await knex.transaction(async (trx) => {
+        const vaultEntryId = await storeCardSecret(trx, vault, card.tenantId, card.id, {
+          number: created.number,
+          cvc: created.cvc,
+        });
+        await trx('cards').where({ tenantId: card.tenantId, id: card.id }).update({
+          partnerCardId: created.partnerCardId,
+          vaultEntryId,
+          last4,
+          expMonth: created.expMonth,
+          expYear: created.expYear,
+          updatedAt: knex.fn.now(),
+        });
+      });
+      return {
+        partnerCardId: created.partnerCardId,
+        last4,
+        expMonth: created.expMonth,
+        expYear: created.expYear,
+      };
+    },
+
+    /** Writes one state transition: the card_events row and the cards snapshot, once per event key. */
+    async recordTransition(input: RecordTransitionInput): Promise<void> {
+      await knex.transaction(async (trx) => {
+        const occurredAt = new Date(input.occurredAtMs);
+        const inserted = await trx('card_events')
+          .insert({
+            tenantId: input.tenantId,
+            cardId: input.cardId,
+            fromStatus: input.from,
+            toStatus: input.to,
+            actorType: input.actor.type,
+            actorId: input.actor.id,
+            cause: input.cause,
+            reason: input.reason ?? null,
+            eventKey: input.eventKey,
+            occurredAt,
+          })
+          .onConflict(['tenantId', 'cardId', 'eventKey'])
+          .ignore()
+          .returning('id');
+        if (!inserted.length) return;
+        await trx('cards').where({ tenantId: input.tenantId, id: input.cardId }).update({
+          status: input.to,
+          frozenBy: input.frozenBy,
+          statusChangedAt: occurredAt,
+          updatedAt: knex.fn.now(),
+        });
+      });
+    },
+
+    /** Tells the partner about a status the platform decided. */
+    async syncPartnerStatus(input: SyncPartnerStatusInput): Promise<void> {
+      const card = await Card.query(knex)
+        .where({ tenantId: input.tenantId, id: input.cardId })
+        .first()
+        .throwIfNotFound();
+      if (!card.partnerCardId) return;
+      await getPartner(partners, card.partner).updateCardStatus({
+        programId: card.tenantId,
+        partnerCardId: card.partnerCardId,
+        status: input.status,
+      });
+    },
+  };
+}
+
+export type CardActivities = ReturnType<typeof createCardActivities>;

@@ -1,0 +1,29 @@
+import Koa from 'koa';
+import Router from '@koa/router';
+import type { ApiDeps, AppState } from './context';
+import { authenticate } from './middleware/auth';
+import { bodyReader } from './middleware/body';
+import { requestContext } from './middleware/request-context';
+import { cardsRouter } from './cards/router';
+import { healthRouter } from './health/router';
+import { tenantsRouter } from './tenants/router';
+import { usersRouter } from './users/router';
+
+/** Builds the Koa app from its dependencies; only server.ts listens. */
+export function createApp(deps: ApiDeps): Koa<AppState> {
+  const app = new Koa<AppState>({ proxy: false });
+  app.use(requestContext(deps.logger));
+
+  const open = healthRouter(deps);
+  app.use(open.routes());
+
+  app.use(bodyReader(deps.config.bodyLimitBytes, ['/webhooks/']));
+
+  const authed = new Router<AppState>();
+  authed.use(authenticate(deps.knex));
+  for (const r of [tenantsRouter(deps), usersRouter(deps), cardsRouter(deps)]) {
+    authed.use(r.routes(), r.allowedMethods());
+  }
+  app.use(authed.routes());
+  return app;
+}

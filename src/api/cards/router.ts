@@ -1,0 +1,160 @@
+import Router from '@koa/router';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { ApiError } from '../../domain/errors';
+import { cardWorkflowId } from '../../domain/ids';
+import { derivedId } from '../../lib/ids';
+import { Card } from '../../db/models';
+import { cardBalances } from '../../services/cards';
+import { revealCardSecret } from '../../vault/card-vault';
+import { changeStatusUpdate, issueUpdate, type IssueCardInput } from '../../workflows/messages';
+import type { cardWorkflow } from '../../workflows/card-workflow';
+import { CardStatusSA, TenantIdSA, UserIdSA } from '../../workflows/search-attributes';
+import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
+import { requireRole } from '../middleware/auth';
+import { idempotency } from '../middleware/idempotency';
+import { decodeCursor, encodeCursor } from '../schemas';
+import { bodyOf, queryOf } from '../validate';
+import { presentCard } from './presenters';
+import { CreateCardSchema, ListCardsQuery, StatusChangeSchema, type CreateCardBody } from './schema';
+
+/** Loads a card of the caller's tenant; another tenant's card is 404, exactly like a missing one. */
+export async function findCard(deps: ApiDeps, tenantId: string, id: string): Promise<Card> {
+  const card = await Card.query(deps.knex).where({ tenantId, id }).first();
+  if (!card) throw new ApiError('NOT_FOUND', 'card not found');
+  return card;
+}
+
+export async function cardResponse(deps: ApiDeps, tenantId: string, id: string) {
+  const card = await findCard(deps, tenantId, id);
+  return presentCard(card, await cardBalances(deps.knex, card));
+}
+
+/**
+ * Issues a card through its workflow (update-with-start): the workflow id derives from the
+ * idempotency key, so a retried or concurrent request reaches the same workflow and the same
+ * `issue` update, and gets the same outcome.
+ */
+export async function issueCard(
+  deps: ApiDeps,
+  tenantId: string,
+  idempotencyKey: string,
+  body: CreateCardBody,
+  issuedBy: IssueCardInput['issuedBy'],
+  reason?: string,
+) {
+  const user = await deps.knex('users').where({ tenantId, id: body.userId }).first();
+  if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+  const cardId = derivedId('card', tenantId, idempotencyKey);
+  const input: IssueCardInput = { tenantId, cardId, ...body, issuedBy, reason };
+  await deps.temporal.workflow.executeUpdateWithStart(issueUpdate, {
+    args: [input],
+    updateId: 'issue',
+    startWorkflowOperation: new WithStartWorkflowOperation<typeof cardWorkflow>('cardWorkflow', {
+      workflowId: cardWorkflowId(tenantId, cardId),
+      taskQueue: deps.config.taskQueue,
+      args: [{ tenantId, cardId }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: TenantIdSA, value: tenantId },
+        { key: UserIdSA, value: body.userId },
+        { key: CardStatusSA, value: 'pending' },
+      ],
+    }),
+  });
+  return cardResponse(deps, tenantId, cardId);
+}
+
+export function cardsRouter(deps: ApiDeps): Router<AppState> {
+  const { knex } = deps;
+  const router = new Router<AppState>();
+  const app = requireRole('app');
+
+  router.post('/v1/cards', app, idempotency(knex, { required: true }), async (ctx) => {
+    const c = ctx as AppContext;
+    const body = bodyOf(c, CreateCardSchema);
+    ctx.body = await issueCard(deps, tenantOf(c), ctx.get('idempotency-key'), body, {
+      type: 'app',
+      id: ctx.state.auth!.keyId,
+    });
+    ctx.status = 201;
+  });
+
+  router.get('/v1/cards', app, async (ctx) => {
+    const c = ctx as AppContext;
+    const q = queryOf(c, ListCardsQuery);
+    const query = Card.query(knex).where({ tenantId: tenantOf(c) });
+    if (q.userId) query.where({ userId: q.userId });
+    if (q.status) query.where({ status: q.status });
+    if (q.cursor) {
+      const after = decodeCursor(q.cursor);
+      if (!after)
+        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+          fields: [{ path: 'cursor', message: 'invalid' }],
+        });
+      query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+    }
+    const rows = await query
+      .orderBy([
+        { column: 'createdAt', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const data = await Promise.all(
+      page.map(async (card) => presentCard(card, await cardBalances(knex, card))),
+    );
+    const last = page[page.length - 1];
+    ctx.body = {
+      data,
+      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+    };
+  });
+
+  router.get('/v1/cards/:id', app, async (ctx) => {
+    ctx.body = await cardResponse(deps, tenantOf(ctx as AppContext), ctx.params.id!);
+  });
+
+  for (const transition of ['freeze', 'unfreeze', 'cancel'] as const) {
+    router.post(`/v1/cards/:id/${transition}`, app, idempotency(knex), async (ctx) => {
+      const c = ctx as AppContext;
+      const tenantId = tenantOf(c);
+      const body = bodyOf(c, StatusChangeSchema);
+      const card = await findCard(deps, tenantId, ctx.params.id!);
+      const key = ctx.get('idempotency-key');
+      await deps.temporal.workflow.getHandle(card.workflowId).executeUpdate(changeStatusUpdate, {
+        args: [{ transition, actor: { type: 'app', id: ctx.state.auth!.keyId }, reason: body.reason }],
+        ...(key ? { updateId: `app:${transition}:${key}` } : {}),
+      });
+      ctx.body = await cardResponse(deps, tenantId, card.id);
+    });
+  }
+
+  router.post('/v1/cards/:id/reveal', app, async (ctx) => {
+    const c = ctx as AppContext;
+    const tenantId = tenantOf(c);
+    const card = await findCard(deps, tenantId, ctx.params.id!);
+    if (card.status !== 'active' && card.status !== 'frozen') {
+      throw new ApiError('CARD_NOT_REVEALABLE', `a ${card.status} card cannot be revealed`);
+    }
+    const secret = await revealCardSecret(knex, deps.vault, tenantId, card.id);
+    if (!secret) throw new ApiError('CARD_NOT_REVEALABLE', 'the card has no number yet');
+    await knex('audit_events').insert({
+      tenantId,
+      actorType: ctx.state.auth!.role,
+      actorId: ctx.state.auth!.keyId,
+      action: 'card.reveal',
+      subjectType: 'card',
+      subjectId: card.id,
+      requestId: ctx.state.requestId,
+      details: JSON.stringify({
+        last4: card.last4,
+        ip: ctx.ip,
+        userAgent: ctx.get('user-agent').slice(0, 200),
+      }),
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { number: secret.number, cvc: secret.cvc, expMonth: card.expMonth, expYear: card.expYear };
+  });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+import type { Knex } from 'knex';
+import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
+import type Koa from 'koa';
+import type { ApiKeyRole } from '../domain/auth';
+import type { Vault } from '../vault/vault';
+
+export interface ApiDeps {
+  knex: Knex;
+  temporal: Client;
+  vault: Vault;
+  logger: Logger;
+  config: {
+    publicUrl: string;
+    taskQueue: string;
+    temporalUiUrl: string;
+    temporalNamespace: string;
+    bodyLimitBytes: number;
+    sandboxEnabled: boolean;
+  };
+}
+
+export interface AuthInfo {
+  keyId: string;
+  tenantId: string | null;
+  role: ApiKeyRole;
+}
+
+export interface AppState {
+  requestId: string;
+  log: Logger;
+  auth?: AuthInfo;
+  rawBody?: Buffer;
+}
+
+export type AppContext = Koa.ParameterizedContext<AppState> & { params: Record<string, string> };
+
+/** The authenticated tenant id; routes under /v1 and /admin always have one. */
+export function tenantOf(ctx: AppContext): string {
+  const id = ctx.state.auth?.tenantId;
+  if (!id) throw new Error('tenantOf called without a tenant-scoped key');
+  return id;
+}

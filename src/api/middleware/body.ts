@@ -1,0 +1,40 @@
+import getRawBody from 'raw-body';
+import type Koa from 'koa';
+import { ApiError } from '../../domain/errors';
+import type { AppState } from '../context';
+
+/**
+ * Reads the raw body (kept as bytes for webhook signatures) with a size limit, then parses JSON.
+ * Over the limit → 413; malformed JSON → 400 INVALID_JSON. Webhook routes parse for themselves
+ * so that an unparseable delivery can still be stored.
+ */
+export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return next();
+    const declared = Number(ctx.get('content-length') || 0);
+    if (declared > limitBytes)
+      throw new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+    let raw: Buffer;
+    try {
+      raw = await getRawBody(ctx.req, { limit: limitBytes });
+    } catch (err) {
+      if ((err as { type?: string }).type === 'entity.too.large') {
+        throw new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+      }
+      throw new ApiError('VALIDATION_FAILED', 'could not read the request body');
+    }
+    ctx.state.rawBody = raw;
+    if (rawOnlyPrefixes.some((p) => ctx.path.startsWith(p))) return next();
+    const text = raw.toString('utf8').trim();
+    if (!text) {
+      (ctx.request as { body?: unknown }).body = undefined;
+      return next();
+    }
+    try {
+      (ctx.request as { body?: unknown }).body = JSON.parse(text);
+    } catch {
+      throw new ApiError('INVALID_JSON', 'the request body is not valid JSON');
+    }
+    return next();
+  };
+}

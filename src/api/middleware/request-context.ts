@@ -1,0 +1,52 @@
+import crypto from 'node:crypto';
+import type Koa from 'koa';
+import type { Logger } from 'pino';
+import type { AppState } from '../context';
+import { toErrorResponse } from '../errors';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/**
+ * Outermost middleware: a request id (the caller's X-Request-Id when sane) in every log line and in
+ * the response header, one access-log line per request, and the one place errors become responses.
+ */
+export function requestContext(logger: Logger): Koa.Middleware<AppState> {
+  return async (ctx, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming)
+      ? incoming
+      : `req_${crypto.randomBytes(12).toString('base64url')}`;
+    ctx.state.requestId = requestId;
+    ctx.state.log = logger.child({ requestId });
+    ctx.set('X-Request-Id', requestId);
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined) {
+        ctx.status = 404;
+        ctx.body = { error: { code: 'ROUTE_NOT_FOUND', message: `no route for ${ctx.method} ${ctx.path}` } };
+      } else if (ctx.status === 405) {
+        ctx.body = {
+          error: { code: 'METHOD_NOT_ALLOWED', message: `${ctx.method} is not allowed on ${ctx.path}` },
+        };
+      }
+    } catch (err) {
+      const { status, body, internal } = toErrorResponse(err);
+      if (internal) ctx.state.log.error({ err }, 'unhandled error');
+      ctx.status = status;
+      ctx.body = body;
+    } finally {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      ctx.state.log.info(
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          durationMs: Math.round(durationMs * 10) / 10,
+          keyId: ctx.state.auth?.keyId,
+        },
+        'request',
+      );
+    }
+  };
+}

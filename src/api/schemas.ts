@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { CURRENCY_PATTERN } from '../domain/money';
+import { REGION_PATTERN } from '../domain/regions';
+import { SPENDING_INTERVALS, WEEKDAYS, isValidTimeZone } from '../domain/time-windows';
+
+/** Shared field schemas: money is a non-negative safe integer of minor units, never a float. */
+export const MinorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const PositiveMinorUnits = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const Currency = z.string().regex(CURRENCY_PATTERN, 'an ISO 4217 code such as "USD"');
+export const Region = z
+  .string()
+  .regex(REGION_PATTERN, 'an ISO 3166-1 alpha-2 ("US") or ISO 3166-2 ("US-CA") code');
+export const Mcc = z.string().regex(/^[0-9]{4}$/, 'a four-digit merchant category code');
+export const IsoDateTime = z.iso.datetime({ offset: true });
+
+export const SpendingLimitSchema = z.strictObject({
+  amount: PositiveMinorUnits,
+  interval: z.enum(SPENDING_INTERVALS),
+});
+
+export const ControlsSchema = z.strictObject({
+  spendingLimits: z
+    .array(SpendingLimitSchema)
+    .max(10)
+    .refine((ls) => new Set(ls.map((l) => l.interval)).size === ls.length, 'one limit per interval')
+    .optional(),
+  allowedRegions: z.array(Region).min(1).max(100).optional(),
+  blockedMccs: z.array(Mcc).max(500).optional(),
+  allowedMccs: z.array(Mcc).max(500).optional(),
+  maxAuthorizations: z.number().int().positive().max(1_000_000).nullable().optional(),
+});
+
+export const PolicySchema = z.strictObject({
+  timeZone: z.string().refine(isValidTimeZone, 'an IANA time zone such as "America/New_York"'),
+  weekStartsOn: z.enum(WEEKDAYS),
+  regions: z.array(Region).min(1).max(300),
+  defaultCurrency: Currency,
+  maxCardSpendLimit: PositiveMinorUnits,
+  defaultSpendingLimits: z.array(SpendingLimitSchema).max(10),
+  weeklyCardLimitPerUser: z.number().int().nonnegative().nullable(),
+  weeklySpendLimitPerUser: MinorUnits.nullable(),
+  blockedMccs: z.array(Mcc).max(500),
+  overrideApprovalThreshold: MinorUnits,
+  authorizationTimeoutMs: z.number().int().min(100).max(10_000),
+  standInDecision: z.enum(['decline', 'approve']),
+  holdExpiryDays: z.number().int().min(1).max(90),
+});
+
+export const PartialPolicySchema = PolicySchema.partial();
+
+export const PaginationSchema = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(500).optional(),
+});
+
+/** Opaque list cursor: the (createdAt, id) of the last row returned. */
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const createdAt = new Date(at);
+    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) return null;
+    return { createdAt, id };
+  } catch {
+    return null;
+  }
+}

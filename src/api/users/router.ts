@@ -1,0 +1,63 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { ApiError } from '../../domain/errors';
+import { derivedId, newId } from '../../lib/ids';
+import { User } from '../../db/models';
+import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
+import { requireRole } from '../middleware/auth';
+import { idempotency } from '../middleware/idempotency';
+import { Region } from '../schemas';
+import { bodyOf } from '../validate';
+
+const CreateUserSchema = z.strictObject({
+  externalId: z.string().trim().min(1).max(200),
+  name: z.string().trim().min(1).max(200),
+  email: z.email().max(320).optional(),
+  region: Region,
+});
+
+export function presentUser(u: User) {
+  return {
+    id: u.id,
+    externalId: u.externalId,
+    name: u.name,
+    email: u.email,
+    region: u.region,
+    status: u.status,
+    createdAt: new Date(u.createdAt).toISOString(),
+  };
+}
+
+/** Shoppers (app key). */
+export function usersRouter(deps: ApiDeps): Router<AppState> {
+  const { knex } = deps;
+  const router = new Router<AppState>();
+
+  router.post('/v1/users', requireRole('app'), idempotency(knex), async (ctx) => {
+    const tenantId = tenantOf(ctx as AppContext);
+    const body = bodyOf(ctx as AppContext, CreateUserSchema);
+    const key = ctx.get('idempotency-key');
+    const id = key ? derivedId('user', tenantId, key) : newId('user');
+    const inserted = await knex('users')
+      .insert({ id, tenantId, ...body, email: body.email ?? null })
+      .onConflict(['tenantId', 'externalId'])
+      .ignore()
+      .returning('id');
+    if (!inserted.length) {
+      throw new ApiError('USER_EXTERNAL_ID_TAKEN', `a user with externalId ${body.externalId} exists`);
+    }
+    const user = await User.query(knex).findById(id).throwIfNotFound();
+    ctx.status = 201;
+    ctx.body = presentUser(user);
+  });
+
+  router.get('/v1/users/:id', requireRole('app'), async (ctx) => {
+    const user = await User.query(knex)
+      .where({ tenantId: tenantOf(ctx as AppContext), id: ctx.params.id })
+      .first();
+    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+    ctx.body = presentUser(user);
+  });
+
+  return router;
+}

@@ -1,0 +1,35 @@
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import { knexSnakeCaseMappers, Model } from 'objection';
+import pg from 'pg';
+
+// bigint columns hold money in minor units: parse to number, refusing anything a double cannot hold exactly.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${value} exceeds the safe integer range`);
+  return n;
+});
+
+export function createKnex(
+  databaseUrl: string,
+  opts: { poolMax?: number; applicationName?: string } = {},
+): Knex {
+  const knex = knexFactory({
+    client: 'pg',
+    connection: { connectionString: databaseUrl, application_name: opts.applicationName ?? 'vcn' },
+    pool: { min: 0, max: opts.poolMax ?? 10 },
+    ...knexSnakeCaseMappers(),
+  });
+  Model.knex(knex);
+  return knex;
+}
+
+export const migrationsDirectory = path.join(__dirname, 'migrations');
+
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, applied] = (await knex.migrate.latest({
+    directory: migrationsDirectory,
+    loadExtensions: ['.ts', '.js'],
+  })) as [number, string[]];
+  return applied;
+}

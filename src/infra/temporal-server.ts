@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { InfraLogger } from './log';
+import { pickPort, waitForPort } from './ports';
+import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../workflows/search-attributes';
+
+export interface TemporalDevServerHandle {
+  address: string;
+  namespace: string;
+  uiUrl: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `temporal server start-dev` with a SQLite file (state survives restarts), the Web UI,
+ * update-with-start enabled and the platform's search attributes registered.
+ */
+export async function startTemporalDevServer(opts: {
+  cliPath: string;
+  dbFile: string;
+  namespace: string;
+  preferredPort?: number;
+  preferredUiPort?: number;
+  ui?: boolean;
+  logFile?: string;
+  log: InfraLogger;
+}): Promise<TemporalDevServerHandle> {
+  const { log } = opts;
+  fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+  const port = await pickPort(opts.preferredPort ?? 7233);
+  const uiPort = await pickPort(opts.preferredUiPort ?? 8233);
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--db-filename',
+    opts.dbFile,
+    '--namespace',
+    opts.namespace,
+    '--log-format',
+    'json',
+    '--log-level',
+    'warn',
+    '--dynamic-config-value',
+    'frontend.enableExecuteMultiOperation=true',
+    '--dynamic-config-value',
+    'frontend.enableUpdateWorkflowExecution=true',
+    ...SEARCH_ATTRIBUTE_DEFINITIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
+  ];
+  if (opts.ui === false) args.push('--headless');
+  else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort));
+  // The HTTP API and metrics ports default to fixed numbers; let the OS choose so servers can coexist.
+  args.push(
+    '--http-port',
+    String(await pickPort(undefined)),
+    '--metrics-port',
+    String(await pickPort(undefined)),
+  );
+
+  const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
+  const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', out, out], detached: false });
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      log.info({ component: 'temporal', code, signal }, 'Temporal dev server exited');
+      resolve();
+    }),
+  );
+  try {
+    await Promise.race([
+      waitForPort('127.0.0.1', port, 60_000),
+      exitPromise.then(() => {
+        throw new Error(`Temporal dev server exited during start-up (see ${opts.logFile ?? 'its output'})`);
+      }),
+    ]);
+    await waitForNamespace(`127.0.0.1:${port}`, opts.namespace, 30_000);
+  } catch (err) {
+    if (!exited) child.kill('SIGTERM');
+    throw err;
+  }
+  const address = `127.0.0.1:${port}`;
+  const uiUrl = opts.ui === false ? '' : `http://127.0.0.1:${uiPort}`;
+  log.info({ component: 'temporal', address, uiUrl, dbFile: opts.dbFile }, 'Temporal dev server ready');
+  return {
+    address,
+    namespace: opts.namespace,
+    uiUrl,
+    pid: child.pid,
+    stop: async () => {
+      if (exited) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exitPromise;
+      clearTimeout(killer);
+    },
+  };
+}
+
+async function waitForNamespace(address: string, namespace: string, timeoutMs: number): Promise<void> {
+  const { Connection } = await import('@temporalio/client');
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  while (Date.now() < deadline) {
+    let connection: Awaited<ReturnType<typeof Connection.connect>> | undefined;
+    try {
+      connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      await connection.workflowService.describeNamespace({ namespace });
+      return;
+    } catch (err) {
+      lastErr = err;
+      await new Promise((r) => setTimeout(r, 250));
+    } finally {
+      await connection?.close().catch(() => undefined);
+    }
+  }
+  throw new Error(`Temporal namespace ${namespace} not ready at ${address}: ${String(lastErr)}`);
+}

@@ -1,0 +1,38 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pino, { type Logger } from 'pino';
+
+/**
+ * JSON-lines logger. Card numbers never reach a log: nothing logs request or response bodies, and
+ * these paths are redacted as a second line of defence.
+ */
+export const REDACT_PATHS = [
+  'number',
+  'cvc',
+  'pan',
+  '*.number',
+  '*.cvc',
+  '*.pan',
+  'req.headers.authorization',
+  'headers.authorization',
+  'secret',
+  '*.secret',
+];
+
+export function createLogger(opts: { name: string; level?: string; file?: string; stdout?: boolean }): Logger {
+  const streams: pino.StreamEntry[] = opts.stdout === false ? [] : [{ stream: process.stdout }];
+  if (opts.file) {
+    fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    streams.push({ stream: pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false }) });
+  }
+  return pino(
+    {
+      name: opts.name,
+      level: opts.level ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      base: { service: opts.name },
+    },
+    pino.multistream(streams),
+  );
+}

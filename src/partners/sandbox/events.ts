@@ -1,0 +1,11 @@
+/** Event types the sandbox partner delivers (api.md); a new subscription receives all of them. */
+export const SANDBOX_EVENT_TYPES = [
+  'authorization.request',
+  'authorization.advice',
+  'authorization.incremented',
+  'authorization.reversed',
+  'authorization.expired',
+  'transaction.cleared',
+  'transaction.refunded',
+  'card.updated',
+] as const;

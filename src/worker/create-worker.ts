@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createCardActivities } from '../activities/card-activities';
+import { SandboxPartner } from '../partners/sandbox/adapter';
+import type { PartnerRegistry } from '../partners/types';
+import { temporalConnectionOptions } from '../temporal/connection';
+import type { Vault } from '../vault/vault';
+
+export interface WorkerDeps {
+  knex: Knex;
+  vault: Vault;
+  /** Secret the sandbox partner derives test card numbers from. */
+  sandboxSecret: string;
+  temporal: { address: string; namespace: string; taskQueue: string };
+  /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled from source. */
+  workflowBundlePath?: string;
+  options?: Partial<WorkerOptions>;
+}
+
+export function createPartners(knex: Knex, sandboxSecret: string): PartnerRegistry {
+  return { sandbox: new SandboxPartner(knex, sandboxSecret) };
+}
+
+export const workflowsPath = require.resolve('../workflows');
+
+export async function createWorker(
+  deps: WorkerDeps,
+): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect(temporalConnectionOptions(deps.temporal.address));
+  const activities = createCardActivities({
+    knex: deps.knex,
+    vault: deps.vault,
+    partners: createPartners(deps.knex, deps.sandboxSecret),
+  });
+  const worker = await Worker.create({
+    connection,
+    namespace: deps.temporal.namespace,
+    taskQueue: deps.temporal.taskQueue,
+    ...(deps.workflowBundlePath
+      ? { workflowBundle: { codePath: deps.workflowBundlePath } }
+      : { workflowsPath }),
+    activities,
+    ...deps.options,
+  });
+  return { worker, connection };
+}

@@ -1,0 +1,2 @@
+/** Every workflow the worker registers. Imported only by the workflow bundler. */
+export { cardWorkflow } from './card-workflow';

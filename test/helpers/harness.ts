@@ -1,0 +1,143 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { createApp } from '../../src/api/app';
+import { createKnex } from '../../src/db/knex';
+import { createLogger } from '../../src/lib/logger';
+import { newId } from '../../src/lib/ids';
+import { createApiKey } from '../../src/services/api-keys';
+import { Vault } from '../../src/vault/vault';
+import { createWorker } from '../../src/worker/create-worker';
+import { readStackInfo, type TestStackInfo } from '../setup/stack-file';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export interface RequestOptions {
+  key?: string;
+  body?: unknown;
+  /** Sent as-is (for malformed-body tests). */
+  rawBody?: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface Harness {
+  stack: TestStackInfo;
+  knex: Knex;
+  temporal: Client;
+  vault: Vault;
+  taskQueue: string;
+  baseUrl: string;
+  platformKey: string;
+  request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // already installed in this process by another test file
+  }
+}
+
+/**
+ * Everything one integration test file needs against the real stack: knex on the test database,
+ * a Temporal client, a worker on a task queue of its own (so test files never steal each other's
+ * tasks), and the Koa app listening on an ephemeral port.
+ */
+export async function startHarness(opts: { worker?: boolean } = {}): Promise<Harness> {
+  installQuietRuntime();
+  const stack = readStackInfo();
+  const knex = createKnex(stack.databaseUrl, { poolMax: 30, applicationName: 'vcn-test' });
+  const vault = new Vault(stack.vaultKey);
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const temporal = new Client({ connection, namespace: stack.temporalNamespace });
+  const taskQueue = `test-${newId('card').slice(5)}`;
+  // JSON lines to the run's log file only (the reveal test searches it for card numbers).
+  const logger = createLogger({ name: 'test-api', level: 'info', file: stack.logFile, stdout: false });
+
+  let worker: Worker | undefined;
+  let workerRun: Promise<void> | undefined;
+  let workerConnection: { close(): Promise<void> } | undefined;
+  if (opts.worker !== false) {
+    const created = await createWorker({
+      knex,
+      vault,
+      sandboxSecret: stack.vaultKey,
+      temporal: { address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue },
+      workflowBundlePath: stack.workflowBundlePath,
+    });
+    worker = created.worker;
+    workerConnection = created.connection;
+    workerRun = worker.run();
+  }
+
+  const app = createApp({
+    knex,
+    temporal,
+    vault,
+    logger,
+    config: {
+      publicUrl: 'http://127.0.0.1:0',
+      taskQueue,
+      temporalUiUrl: 'http://127.0.0.1:8233',
+      temporalNamespace: stack.temporalNamespace,
+      bodyLimitBytes: 1024 * 1024,
+      sandboxEnabled: true,
+    },
+  });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const platform = await createApiKey(knex, null, 'platform', 'test platform key');
+
+  const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse<T>> => {
+    const headers: Record<string, string> = { ...o.headers };
+    if (o.key) headers.authorization = `Bearer ${o.key}`;
+    let body: string | Buffer | undefined;
+    if (o.rawBody !== undefined) body = o.rawBody;
+    else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // leave as text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+
+  return {
+    stack,
+    knex,
+    temporal,
+    vault,
+    taskQueue,
+    baseUrl,
+    platformKey: platform.key,
+    request,
+    stop: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (worker) {
+        worker.shutdown();
+        await workerRun;
+        await workerConnection?.close();
+      }
+      await connection.close();
+      await knex.destroy();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** Worker composition root: reads config, builds dependencies, polls the card task queue. */
+import { loadConfig } from './src/config';
+import { createKnex } from './src/db/knex';
+import { createLogger } from './src/lib/logger';
+import { Vault } from './src/vault/vault';
+import { createWorker } from './src/worker/create-worker';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger({ name: 'worker', level: config.logLevel, file: process.env.VCN_LOG_FILE });
+  const knex = createKnex(config.databaseUrl, {
+    poolMax: config.databasePoolMax,
+    applicationName: 'vcn-worker',
+  });
+  const { worker, connection } = await createWorker({
+    knex,
+    vault: new Vault(config.vaultKey),
+    sandboxSecret: config.vaultKey,
+    temporal: config.temporal,
+  });
+  const stop = (): void => worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  logger.info(
+    { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
+    'worker started',
+  );
+  await worker.run();
+  await connection.close();
+  await knex.destroy();
+  logger.info('worker stopped');
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', msg: 'worker failed', err: String(err?.stack ?? err) }));
+  process.exit(1);
+});
