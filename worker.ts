@@ -3,11 +3,12 @@ import { loadConfig } from './src/config';
 import { createKnex } from './src/db/knex';
 import { createLogger } from './src/lib/logger';
 import { Vault } from './src/vault/vault';
-import { createWorker } from './src/worker/create-worker';
+import { createWorker, installTemporalLogging } from './src/worker/create-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel, file: process.env.VCN_LOG_FILE });
+  installTemporalLogging(logger, 'WARN');
   const knex = createKnex(config.databaseUrl, {
     poolMax: config.databasePoolMax,
     applicationName: 'vcn-worker',

@@ -45,7 +45,12 @@ describe('issuing a card over HTTP', () => {
 
     // Rows: the card (last4 and vault reference only), its events, its vault entry.
     const row = await h.knex('cards').where({ id: card.id }).first();
-    expect(row).toMatchObject({ tenantId: tenant.id, status: 'active', last4: card.last4, workflowId: handle.workflowId });
+    expect(row).toMatchObject({
+      tenantId: tenant.id,
+      status: 'active',
+      last4: card.last4,
+      workflowId: handle.workflowId,
+    });
     expect(row.vaultEntryId).toMatch(/^vlt_/);
     const events = await h.knex('card_events').where({ cardId: card.id }).orderBy('id');
     expect(events.map((e) => [e.fromStatus, e.toStatus, e.actorType])).toEqual([
@@ -71,8 +76,16 @@ describe('issuing a card over HTTP', () => {
   it('returns the same card for the same Idempotency-Key and body, and 409 for another body', async () => {
     const user = await newUser(h, tenant);
     const key = uniq('idem');
-    const first = await h.request('POST', '/v1/cards', { key: tenant.appKey, body: cardBody(user.id), headers: { 'idempotency-key': key } });
-    const again = await h.request('POST', '/v1/cards', { key: tenant.appKey, body: cardBody(user.id), headers: { 'idempotency-key': key } });
+    const first = await h.request('POST', '/v1/cards', {
+      key: tenant.appKey,
+      body: cardBody(user.id),
+      headers: { 'idempotency-key': key },
+    });
+    const again = await h.request('POST', '/v1/cards', {
+      key: tenant.appKey,
+      body: cardBody(user.id),
+      headers: { 'idempotency-key': key },
+    });
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body.id).toBe(first.body.id);
@@ -84,7 +97,9 @@ describe('issuing a card over HTTP', () => {
     });
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
-    expect(await h.knex('cards').where({ userId: user.id }).count<{ count: number }[]>('* as count')).toEqual([{ count: 1 }]);
+    expect(await h.knex('cards').where({ userId: user.id }).count<{ count: number }[]>('* as count')).toEqual(
+      [{ count: 1 }],
+    );
   });
 
   it('gives concurrent requests with one Idempotency-Key one card', async () => {
@@ -92,12 +107,19 @@ describe('issuing a card over HTTP', () => {
     const key = uniq('idem');
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
-        h.request('POST', '/v1/cards', { key: tenant.appKey, body: cardBody(user.id), headers: { 'idempotency-key': key } }),
+        h.request('POST', '/v1/cards', {
+          key: tenant.appKey,
+          body: cardBody(user.id),
+          headers: { 'idempotency-key': key },
+        }),
       ),
     );
     expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
     expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
-    const [{ count }] = await h.knex('cards').where({ userId: user.id }).count<{ count: string }[]>('* as count');
+    const [{ count }] = await h
+      .knex('cards')
+      .where({ userId: user.id })
+      .count<{ count: string }[]>('* as count');
     expect(Number(count)).toBe(1);
   });
 
@@ -137,7 +159,9 @@ describe('issuing a card over HTTP', () => {
 
   it('refuses a spending limit above the program maximum', async () => {
     const user = await newUser(h, tenant);
-    const res = await issueCard(h, tenant, user.id, { controls: { spendingLimits: [{ amount: 10_000_000, interval: 'monthly' }] } });
+    const res = await issueCard(h, tenant, user.id, {
+      controls: { spendingLimits: [{ amount: 10_000_000, interval: 'monthly' }] },
+    });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('SPEND_LIMIT_ABOVE_PROGRAM_MAX');
   });
@@ -150,7 +174,11 @@ describe('issuing a card over HTTP', () => {
     expect(page1.status).toBe(200);
     expect(page1.body.data).toHaveLength(2);
     expect(page1.body.nextCursor).toEqual(expect.any(String));
-    const page2 = await h.request('GET', `/v1/cards?userId=${user.id}&limit=2&cursor=${page1.body.nextCursor}`, { key: tenant.appKey });
+    const page2 = await h.request(
+      'GET',
+      `/v1/cards?userId=${user.id}&limit=2&cursor=${page1.body.nextCursor}`,
+      { key: tenant.appKey },
+    );
     expect(page2.body.data).toHaveLength(1);
     expect(page2.body.nextCursor).toBeNull();
     const seen = [...page1.body.data, ...page2.body.data].map((c: { id: string }) => c.id).sort();

@@ -22,8 +22,9 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));
   for (const r of [tenantsRouter(deps), usersRouter(deps), cardsRouter(deps)]) {
-    authed.use(r.routes(), r.allowedMethods());
+    authed.use(r.routes());
   }
   app.use(authed.routes());
+  app.use(authed.allowedMethods());
   return app;
 }

@@ -47,7 +47,11 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   if (err instanceof WorkflowNotFoundError) {
     return toErrorResponse(new ApiError('NOT_FOUND', 'not found'));
   }
-  const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
+  const e = err as { status?: number; expose?: boolean; message?: string; type?: string; code?: string };
+  // PostgreSQL data exceptions (class 22: bad encoding, out-of-range values) are bad input.
+  if (typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
+    return toErrorResponse(new ApiError('VALIDATION_FAILED', 'a value in the request cannot be stored'));
+  }
   if (e?.type === 'entity.too.large' || e?.status === 413) {
     return toErrorResponse(new ApiError('PAYLOAD_TOO_LARGE', 'request body is larger than the limit'));
   }

@@ -76,20 +76,22 @@ function offsetAt(instantMs: number, timeZone: string): number {
 }
 
 /**
- * The instant of local midnight starting (year, month, day) in `timeZone`. Where midnight does not
- * exist (a DST jump at 00:00), the first instant of that local day.
+ * The first instant of local day (year, month, day) in `timeZone`: local midnight, or where
+ * midnight does not exist (a DST jump at 00:00) the instant the day begins. Tries the UTC offsets
+ * in force on either side of the day and keeps the earliest candidate that falls on that day.
  */
 export function startOfLocalDay(year: number, month: number, day: number, timeZone: string): number {
   const wall = Date.UTC(year, month - 1, day);
-  let guess = wall - offsetAt(wall, timeZone);
-  guess = wall - offsetAt(guess, timeZone);
-  // If the guess landed on the previous local day (a skipped midnight), step forward to the day's start.
-  const p = localParts(guess, timeZone);
-  if (p.day !== day) {
-    const later = wall - offsetAt(guess + 3 * 3600_000, timeZone);
-    return later;
-  }
-  return guess;
+  const candidates = [
+    wall - offsetAt(wall - 14 * 3600_000, timeZone),
+    wall - offsetAt(wall + 14 * 3600_000, timeZone),
+  ];
+  const onDay = candidates.filter((c) => {
+    const p = localParts(c, timeZone);
+    return p.year === year && p.month === month && p.day === day;
+  });
+  if (!onDay.length) throw new Error(`cannot find the start of ${year}-${month}-${day} in ${timeZone}`);
+  return Math.min(...onDay);
 }
 
 export const SPENDING_INTERVALS = ['per_authorization', 'daily', 'weekly', 'monthly', 'all_time'] as const;

@@ -19,7 +19,12 @@ export const REDACT_PATHS = [
   '*.secret',
 ];
 
-export function createLogger(opts: { name: string; level?: string; file?: string; stdout?: boolean }): Logger {
+export function createLogger(opts: {
+  name: string;
+  level?: string;
+  file?: string;
+  stdout?: boolean;
+}): Logger {
   const streams: pino.StreamEntry[] = opts.stdout === false ? [] : [{ stream: process.stdout }];
   if (opts.file) {
     fs.mkdirSync(path.dirname(opts.file), { recursive: true });

@@ -1,5 +1,13 @@
 import type { Knex } from 'knex';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import type { Logger } from 'pino';
 import { createCardActivities } from '../activities/card-activities';
 import { SandboxPartner } from '../partners/sandbox/adapter';
 import type { PartnerRegistry } from '../partners/types';
@@ -43,4 +51,25 @@ export async function createWorker(
     ...deps.options,
   });
   return { worker, connection };
+}
+
+/**
+ * Routes the Temporal SDK's own logs (worker state, workflow `log`, bundler) into our JSON-lines
+ * logger. Call once, before the first connection.
+ */
+export function installTemporalLogging(logger: Logger, level: LogLevel = 'INFO'): void {
+  const log = logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      const method =
+        entry.level === 'ERROR'
+          ? 'error'
+          : entry.level === 'WARN'
+            ? 'warn'
+            : entry.level === 'INFO'
+              ? 'info'
+              : 'debug';
+      log[method](entry.meta ?? {}, entry.message);
+    }),
+  });
 }

@@ -19,7 +19,8 @@ export async function newTenant(h: Harness, policy: Partial<ProgramPolicy> = {})
     key: h.platformKey,
     body: { slug: uniq('t'), name: 'Test program', policy },
   });
-  if (res.status !== 201) throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
+  if (res.status !== 201)
+    throw new Error(`tenant creation failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
 
@@ -41,7 +42,12 @@ export function cardBody(userId: string, extra: Record<string, unknown> = {}) {
   };
 }
 
-export async function issueCard(h: Harness, t: TestTenant, userId: string, extra: Record<string, unknown> = {}) {
+export async function issueCard(
+  h: Harness,
+  t: TestTenant,
+  userId: string,
+  extra: Record<string, unknown> = {},
+) {
   return h.request('POST', '/v1/cards', {
     key: t.appKey,
     body: cardBody(userId, extra),

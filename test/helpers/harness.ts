@@ -100,7 +100,11 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const platform = await createApiKey(knex, null, 'platform', 'test platform key');
 
-  const request = async <T>(method: string, path: string, o: RequestOptions = {}): Promise<ApiResponse<T>> => {
+  const request = async <T>(
+    method: string,
+    path: string,
+    o: RequestOptions = {},
+  ): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { ...o.headers };
     if (o.key) headers.authorization = `Bearer ${o.key}`;
     let body: string | Buffer | undefined;

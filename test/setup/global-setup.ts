@@ -9,7 +9,6 @@ import { workflowsPath } from '../../src/worker/create-worker';
 import { testDataDir, writeStackInfo } from './stack-file';
 
 declare global {
-  // eslint-disable-next-line no-var
   var __VCN_TEST_STACK__: Stack | undefined;
 }
 
@@ -25,7 +24,8 @@ export default async function globalSetup(): Promise<void> {
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.writeFileSync(logFile, '');
   const log = createLogger({ name: 'test-setup', level: 'warn', file: logFile });
-  const progress = (msg: string): void => console.log(`[test-setup] ${msg} (+${((Date.now() - started) / 1000).toFixed(1)}s)`);
+  const progress = (msg: string): void =>
+    console.log(`[test-setup] ${msg} (+${((Date.now() - started) / 1000).toFixed(1)}s)`);
 
   progress('starting PostgreSQL and Temporal');
   const stack = await startStack({
@@ -50,7 +50,17 @@ export default async function globalSetup(): Promise<void> {
   await knex.destroy();
   progress('migrations applied');
 
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m) => console.error(m) } });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: () => undefined,
+      error: (m) => console.error(m),
+    },
+  });
   const workflowBundlePath = path.join(testDataDir, 'workflow-bundle.js');
   fs.writeFileSync(workflowBundlePath, code);
   progress('workflow bundle built');

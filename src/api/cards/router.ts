@@ -13,7 +13,7 @@ import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../conte
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, encodeCursor } from '../schemas';
-import { bodyOf, queryOf } from '../validate';
+import { bodyOf, pathId, queryOf } from '../validate';
 import { presentCard } from './presenters';
 import { CreateCardSchema, ListCardsQuery, StatusChangeSchema, type CreateCardBody } from './schema';
 
@@ -111,7 +111,7 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
   });
 
   router.get('/v1/cards/:id', app, async (ctx) => {
-    ctx.body = await cardResponse(deps, tenantOf(ctx as AppContext), ctx.params.id!);
+    ctx.body = await cardResponse(deps, tenantOf(ctx as AppContext), pathId(ctx as AppContext));
   });
 
   for (const transition of ['freeze', 'unfreeze', 'cancel'] as const) {
@@ -119,7 +119,7 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
       const c = ctx as AppContext;
       const tenantId = tenantOf(c);
       const body = bodyOf(c, StatusChangeSchema);
-      const card = await findCard(deps, tenantId, ctx.params.id!);
+      const card = await findCard(deps, tenantId, pathId(ctx as AppContext));
       const key = ctx.get('idempotency-key');
       await deps.temporal.workflow.getHandle(card.workflowId).executeUpdate(changeStatusUpdate, {
         args: [{ transition, actor: { type: 'app', id: ctx.state.auth!.keyId }, reason: body.reason }],
@@ -132,7 +132,7 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
   router.post('/v1/cards/:id/reveal', app, async (ctx) => {
     const c = ctx as AppContext;
     const tenantId = tenantOf(c);
-    const card = await findCard(deps, tenantId, ctx.params.id!);
+    const card = await findCard(deps, tenantId, pathId(ctx as AppContext));
     if (card.status !== 'active' && card.status !== 'frozen') {
       throw new ApiError('CARD_NOT_REVEALABLE', `a ${card.status} card cannot be revealed`);
     }

@@ -8,8 +8,19 @@ export function healthRouter(deps: ApiDeps): Router<AppState> {
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    const timeout = <T>(p: Promise<T>): Promise<T> =>
-      Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000))]);
+    const timeout = async <T>(p: Promise<T>): Promise<T> => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await Promise.race([
+          p,
+          new Promise<T>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timeout')), 2000);
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
     const check = async (fn: () => Promise<unknown>): Promise<'ok' | string> => {
       try {
         await timeout(fn());

@@ -30,11 +30,24 @@ export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): 
       (ctx.request as { body?: unknown }).body = undefined;
       return next();
     }
+    let parsed: unknown;
     try {
-      (ctx.request as { body?: unknown }).body = JSON.parse(text);
+      parsed = JSON.parse(text);
     } catch {
       throw new ApiError('INVALID_JSON', 'the request body is not valid JSON');
     }
+    if (containsNul(parsed))
+      throw new ApiError('VALIDATION_FAILED', 'strings may not contain NUL characters');
+    (ctx.request as { body?: unknown }).body = parsed;
     return next();
   };
+}
+
+/** PostgreSQL text cannot hold U+0000; refuse it at the edge rather than fail deep inside. */
+export function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object')
+    return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
+  return false;
 }

@@ -7,7 +7,7 @@ import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../conte
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { Region } from '../schemas';
-import { bodyOf } from '../validate';
+import { bodyOf, pathId } from '../validate';
 
 const CreateUserSchema = z.strictObject({
   externalId: z.string().trim().min(1).max(200),
@@ -53,7 +53,7 @@ export function usersRouter(deps: ApiDeps): Router<AppState> {
 
   router.get('/v1/users/:id', requireRole('app'), async (ctx) => {
     const user = await User.query(knex)
-      .where({ tenantId: tenantOf(ctx as AppContext), id: ctx.params.id })
+      .where({ tenantId: tenantOf(ctx as AppContext), id: pathId(ctx as AppContext) })
       .first();
     if (!user) throw new ApiError('NOT_FOUND', 'user not found');
     ctx.body = presentUser(user);
