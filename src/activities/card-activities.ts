@@ -12,10 +12,13 @@ import type { Vault } from '../vault/vault';
 import type {
   CreateAtPartnerInput,
   CreateAtPartnerResult,
+  RecordActionDecisionInput,
   RecordTransitionInput,
   ReserveIssuanceInput,
   ReserveIssuanceResult,
   SyncPartnerStatusInput,
+  UpdateCardControlsInput,
+  UpdateCardExpiryInput,
 } from './types';
 
 export interface CardActivityDeps {
@@ -45,7 +48,10 @@ export function createCardActivities(deps: CardActivityDeps) {
         const user = await trx('users')
           .where({ tenantId: input.tenantId, id: input.userId })
           .forUpdate()
-          .first<{ id: string; status: 'active' | 'suspended'; region: string } | undefined>();
+          .first<
+            | { id: string; status: 'active' | 'suspended'; region: string; weeklyCardLimitLifted: boolean }
+            | undefined
+          >();
         if (!user) {
           return { ok: false, refusal: { code: 'USER_NOT_ACTIVE', message: 'the user does not exist' } };
         }
@@ -58,6 +64,7 @@ export function createCardActivities(deps: CardActivityDeps) {
             currency: existing.currency,
             expiresAtMs: new Date(existing.expiresAt).getTime(),
             partner: existing.partner,
+            controls: existing.controls,
           };
         }
         const { version, policy } = await currentPolicy(trx, input.tenantId);
@@ -76,6 +83,10 @@ export function createCardActivities(deps: CardActivityDeps) {
           expiresAtMs,
           nowMs: input.requestedAtMs,
           cardsIssuedThisWeek: Number(count),
+          overrides: {
+            ...input.overrides,
+            ignoreWeeklyCardLimit: input.overrides?.ignoreWeeklyCardLimit || user.weeklyCardLimitLifted,
+          },
         });
         if (refusal) return { ok: false, refusal };
 
@@ -117,6 +128,7 @@ export function createCardActivities(deps: CardActivityDeps) {
           currency: input.currency,
           expiresAtMs,
           partner: defaultPartner,
+          controls,
         };
       });
     },
@@ -193,6 +205,33 @@ export function createCardActivities(deps: CardActivityDeps) {
           updatedAt: knex.fn.now(),
         });
       });
+    },
+
+    async updateCardControls(input: UpdateCardControlsInput): Promise<void> {
+      await knex('cards')
+        .where({ tenantId: input.tenantId, id: input.cardId })
+        .update({ controls: JSON.stringify(input.controls), updatedAt: knex.fn.now() });
+    },
+
+    async updateCardExpiry(input: UpdateCardExpiryInput): Promise<void> {
+      await knex('cards')
+        .where({ tenantId: input.tenantId, id: input.cardId })
+        .update({ expiresAt: new Date(input.expiresAtMs), updatedAt: knex.fn.now() });
+    },
+
+    /** One decision row per (action, decision): a retried activity writes it once. */
+    async recordActionDecision(input: RecordActionDecisionInput): Promise<void> {
+      await knex('admin_action_decisions')
+        .insert({
+          tenantId: input.tenantId,
+          actionId: input.actionId,
+          decision: input.decision,
+          decidedBy: input.decidedBy,
+          note: input.note ?? null,
+          after: input.after === undefined ? null : JSON.stringify(input.after),
+        })
+        .onConflict(['tenantId', 'actionId', 'decision'])
+        .ignore();
     },
 
     /** Tells the partner about a status the platform decided. */

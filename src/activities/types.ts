@@ -1,4 +1,5 @@
 import type { ActorType, CardStatus } from '../domain/card-state';
+import type { CardControls } from '../domain/controls';
 import type { IssuanceRefusal } from '../domain/policy';
 
 export interface ReserveIssuanceInput {
@@ -11,12 +12,25 @@ export interface ReserveIssuanceInput {
   metadata?: Record<string, unknown>;
   issuedBy: { type: 'app' | 'operator'; id: string };
   reason?: string;
+  overrides?: {
+    ignoreWeeklyCardLimit?: boolean;
+    ignoreSpendLimitMax?: boolean;
+    ignoreProgramRegions?: boolean;
+  };
   /** Workflow time of the request (ms), so a retried activity decides against the same clock. */
   requestedAtMs: number;
 }
 
 export type ReserveIssuanceResult =
-  | { ok: true; userId: string; region: string; currency: string; expiresAtMs: number; partner: string }
+  | {
+      ok: true;
+      userId: string;
+      region: string;
+      currency: string;
+      expiresAtMs: number;
+      partner: string;
+      controls: CardControls;
+    }
   | { ok: false; refusal: IssuanceRefusal };
 
 export interface CreateAtPartnerInput {
@@ -49,4 +63,25 @@ export interface SyncPartnerStatusInput {
   tenantId: string;
   cardId: string;
   status: 'active' | 'frozen' | 'canceled';
+}
+
+export interface UpdateCardControlsInput {
+  tenantId: string;
+  cardId: string;
+  controls: CardControls;
+}
+
+export interface UpdateCardExpiryInput {
+  tenantId: string;
+  cardId: string;
+  expiresAtMs: number;
+}
+
+export interface RecordActionDecisionInput {
+  tenantId: string;
+  actionId: string;
+  decision: 'applied' | 'failed' | 'reverted' | 'expired';
+  decidedBy: string;
+  note?: string;
+  after?: Record<string, unknown>;
 }

@@ -4,6 +4,7 @@ import type { ApiDeps, AppState } from './context';
 import { authenticate } from './middleware/auth';
 import { bodyReader } from './middleware/body';
 import { requestContext } from './middleware/request-context';
+import { adminRouter } from './admin/router';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
@@ -21,7 +22,7 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
 
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));
-  for (const r of [tenantsRouter(deps), usersRouter(deps), cardsRouter(deps)]) {
+  for (const r of [tenantsRouter(deps), usersRouter(deps), cardsRouter(deps), adminRouter(deps)]) {
     authed.use(r.routes());
   }
   app.use(authed.routes());

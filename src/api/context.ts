@@ -17,6 +17,8 @@ export interface ApiDeps {
     temporalNamespace: string;
     bodyLimitBytes: number;
     sandboxEnabled: boolean;
+    /** Card workflows continue as new after this many history events (0 = only when Temporal suggests). */
+    cardWorkflowMaxHistoryEvents?: number;
   };
 }
 

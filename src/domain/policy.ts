@@ -72,7 +72,11 @@ export interface IssuanceCheckInput {
   /** Cards issued to the user in the current week (program time zone), this one excluded. */
   cardsIssuedThisWeek: number;
   /** Override allowances (operator issuance with approval, lifted weekly caps). */
-  overrides?: { ignoreWeeklyCardLimit?: boolean; ignoreSpendLimitMax?: boolean };
+  overrides?: {
+    ignoreWeeklyCardLimit?: boolean;
+    ignoreSpendLimitMax?: boolean;
+    ignoreProgramRegions?: boolean;
+  };
 }
 
 /** Issuance rules, in the order a refusal is reported. Returns null when the card may be issued. */
@@ -85,7 +89,7 @@ export function checkIssuance(i: IssuanceCheckInput): IssuanceRefusal | null {
       details: { userRegion: i.user.region, programRegions: i.policy.regions },
     };
   }
-  if (!regionsWithin(i.controls.allowedRegions, i.policy.regions)) {
+  if (!i.overrides?.ignoreProgramRegions && !regionsWithin(i.controls.allowedRegions, i.policy.regions)) {
     return {
       code: 'REGION_NOT_ALLOWED',
       message: "the card's allowed regions are not all within the program's regions",

@@ -9,6 +9,7 @@ import {
 } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import { createCardActivities } from '../activities/card-activities';
+import { createUserActivities } from '../activities/user-activities';
 import { SandboxPartner } from '../partners/sandbox/adapter';
 import type { PartnerRegistry } from '../partners/types';
 import { temporalConnectionOptions } from '../temporal/connection';
@@ -35,11 +36,14 @@ export async function createWorker(
   deps: WorkerDeps,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(deps.temporal.address));
-  const activities = createCardActivities({
-    knex: deps.knex,
-    vault: deps.vault,
-    partners: createPartners(deps.knex, deps.sandboxSecret),
-  });
+  const activities = {
+    ...createCardActivities({
+      knex: deps.knex,
+      vault: deps.vault,
+      partners: createPartners(deps.knex, deps.sandboxSecret),
+    }),
+    ...createUserActivities({ knex: deps.knex }),
+  };
   const worker = await Worker.create({
     connection,
     namespace: deps.temporal.namespace,

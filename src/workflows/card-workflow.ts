@@ -9,19 +9,30 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Actor, CardStatus, CardTransition } from '../domain/card-state';
+import type { Actor, ActorType, CardStatus, CardTransition } from '../domain/card-state';
 import { decideTransition, isTerminal } from '../domain/card-state';
+import type { CardControls, SpendingLimit } from '../domain/controls';
+import { IRREVERSIBLE_ACTIONS } from '../domain/overrides';
 import type { CardActivities } from '../activities/card-activities';
 import {
+  applyOverrideUpdate,
   changeStatusUpdate,
   getCardQuery,
   issueUpdate,
+  type ApplyOverrideInput,
+  type ApplyOverrideResult,
   type ChangeCardStatusInput,
   type ChangeCardStatusResult,
   type IssueCardInput,
   type IssueCardResult,
 } from './messages';
-import { initialState, type CardWorkflowInput, type CardWorkflowState } from './card-state';
+import {
+  initialState,
+  RECENT_RESULTS_KEPT,
+  type CardWorkflowInput,
+  type CardWorkflowState,
+  type PendingOverride,
+} from './card-state';
 import { CardStatusSA, RegionSA, UserIdSA } from './search-attributes';
 
 const db = proxyActivities<CardActivities>({
@@ -66,17 +77,32 @@ function refuse(code: string, message: string, details?: Record<string, unknown>
   });
 }
 
+const SYSTEM: Actor = { type: 'system', id: 'card-workflow' };
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 /**
- * One long-running workflow per card: issuance, status changes, (later) partner events and
- * authorizations. It is the only writer of the card's state; activities persist what it decides.
+ * One long-running workflow per card: issuance, status changes, operator overrides with their
+ * expiry timers, the card's own expiry, and (later) partner events and authorizations. It is the
+ * only writer of the card's state; activities persist what it decides.
  */
 export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
   const state: CardWorkflowState = input.state ?? initialState(input.tenantId, input.cardId);
   const mutex = new Mutex();
+  /** Set by handlers that move a deadline (override applied, expiry extended), to re-arm the timer. */
+  let rearm = false;
+
+  const remember = (key: string | undefined, result: unknown): void => {
+    if (!key) return;
+    state.recentResults.push([key, result]);
+    if (state.recentResults.length > RECENT_RESULTS_KEPT)
+      state.recentResults.splice(0, state.recentResults.length - RECENT_RESULTS_KEPT);
+  };
+  const recalled = <T>(key: string | undefined): T | undefined =>
+    key ? (state.recentResults.find(([k]) => k === key)?.[1] as T | undefined) : undefined;
 
   const transition = async (
     to: CardStatus,
-    frozenBy: CardWorkflowState['frozenBy'],
+    frozenBy: ActorType | null,
     actor: Actor,
     cause: string,
     reason?: string,
@@ -100,6 +126,36 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     upsertSearchAttributes([{ key: CardStatusSA, value: to }]);
   };
 
+  /** Applies a state-machine transition and tells the partner. */
+  const move = async (t: CardTransition, actor: Actor, cause: string, reason?: string): Promise<void> => {
+    const d = decideTransition(
+      { status: state.status as CardStatus, frozenBy: state.frozenBy },
+      t,
+      actor.type,
+    );
+    if (!d.ok) refuse(d.code, d.reason, { status: state.status, frozenBy: state.frozenBy });
+    await transition(d.to, d.frozenBy, actor, cause, reason);
+    const partnerStatus = d.to === 'expired' ? 'canceled' : d.to;
+    if (partnerStatus === 'active' || partnerStatus === 'frozen' || partnerStatus === 'canceled') {
+      await partner.syncPartnerStatus({
+        tenantId: state.tenantId,
+        cardId: state.cardId,
+        status: partnerStatus,
+      });
+    }
+  };
+
+  const setControls = async (controls: CardControls): Promise<void> => {
+    await db.updateCardControls({ tenantId: state.tenantId, cardId: state.cardId, controls });
+    state.controls = controls;
+  };
+
+  const setExpiry = async (expiresAtMs: number): Promise<void> => {
+    await db.updateCardExpiry({ tenantId: state.tenantId, cardId: state.cardId, expiresAtMs });
+    state.expiresAtMs = expiresAtMs;
+    rearm = true;
+  };
+
   setHandler(getCardQuery, () => ({
     cardId: state.cardId,
     tenantId: state.tenantId,
@@ -107,8 +163,16 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     frozenBy: state.frozenBy,
     historyLength: workflowInfo().historyLength,
     runsSoFar: state.runsSoFar,
+    expiresAtMs: state.expiresAtMs,
+    controls: state.controls,
+    pendingOverrides: state.pendingOverrides.map(({ actionId, type, revertAtMs }) => ({
+      actionId,
+      type,
+      revertAtMs,
+    })),
   }));
 
+  // ---- issuance -------------------------------------------------------------------------------
   setHandler(
     issueUpdate,
     (req: IssueCardInput): Promise<IssueCardResult> =>
@@ -125,6 +189,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
         state.currency = reserved.currency;
         state.expiresAtMs = reserved.expiresAtMs;
         state.partner = reserved.partner;
+        state.controls = reserved.controls;
         state.transitionSeq = 1; // t1 = the pending row written with the reservation
         upsertSearchAttributes([
           { key: UserIdSA, value: reserved.userId },
@@ -139,6 +204,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
           refuse('PARTNER_UNAVAILABLE', 'the partner could not create the card');
         }
         await transition('active', null, { type: 'system', id: 'issuance' }, 'issued');
+        rearm = true;
         return { cardId: state.cardId, status: state.status };
       }),
     {
@@ -149,11 +215,13 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     },
   );
 
+  // ---- status changes by the app (and anyone else through the same rules) ----------------------
   const validateChange = (req: ChangeCardStatusInput): void => {
+    if (recalled(req.requestKey)) return;
     if (state.status === 'new') refuse('CARD_NOT_ISSUED', 'the card has not been issued');
     const d = decideTransition(
       { status: state.status, frozenBy: state.frozenBy },
-      req.transition as CardTransition,
+      req.transition,
       req.actor.type,
     );
     if (!d.ok) refuse(d.code, d.reason, { status: state.status, frozenBy: state.frozenBy });
@@ -163,31 +231,220 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     changeStatusUpdate,
     (req: ChangeCardStatusInput): Promise<ChangeCardStatusResult> =>
       mutex.run(async () => {
+        const earlier = recalled<ChangeCardStatusResult>(req.requestKey);
+        if (earlier) return earlier;
         validateChange(req); // again under the mutex: state may have moved since the validator ran
-        const d = decideTransition(
-          { status: state.status as CardStatus, frozenBy: state.frozenBy },
-          req.transition,
-          req.actor.type,
-        );
-        if (!d.ok) refuse(d.code, d.reason);
-        await transition(d.to, d.frozenBy, req.actor, `${req.actor.type}_${req.transition}`, req.reason);
-        if (d.to === 'active' || d.to === 'frozen' || d.to === 'canceled') {
-          await partner.syncPartnerStatus({ tenantId: state.tenantId, cardId: state.cardId, status: d.to });
-        }
-        return { cardId: state.cardId, status: state.status as CardStatus, frozenBy: state.frozenBy };
+        await move(req.transition, req.actor, `${req.actor.type}_${req.transition}`, req.reason);
+        const result = { cardId: state.cardId, status: state.status as CardStatus, frozenBy: state.frozenBy };
+        remember(req.requestKey, result);
+        return result;
       }),
     { validator: validateChange },
   );
 
+  // ---- operator overrides ------------------------------------------------------------------------
+  const validateOverride = (req: ApplyOverrideInput): void => {
+    if (recalled(req.actionId)) return;
+    if (state.status === 'new') refuse('CARD_NOT_ISSUED', 'the card has not been issued');
+    if (req.expiresAtMs !== undefined && IRREVERSIBLE_ACTIONS.includes(req.type)) {
+      refuse('OVERRIDE_NOT_REVERSIBLE', `${req.type} cannot be given an expiry`);
+    }
+    if (req.type === 'freeze' || req.type === 'unfreeze' || req.type === 'cancel') {
+      const d = decideTransition({ status: state.status, frozenBy: state.frozenBy }, req.type, 'operator');
+      if (!d.ok) refuse(d.code, d.reason, { status: state.status, frozenBy: state.frozenBy });
+    } else if (isTerminal(state.status)) {
+      refuse('CARD_TRANSITION_NOT_ALLOWED', `the card is ${state.status}`);
+    }
+    if (req.type === 'extend_expiry') {
+      const next = Date.parse(String(req.params.expiresAt));
+      if (!(next > (state.expiresAtMs ?? 0)))
+        refuse('EXPIRY_NOT_EXTENDED', 'the new expiry must be later than the current one');
+    }
+  };
+
+  /** What an override acts on, read from the current state. */
+  const snapshotFor = (type: ApplyOverrideInput['type']): Record<string, unknown> => {
+    switch (type) {
+      case 'freeze':
+      case 'unfreeze':
+      case 'cancel':
+        return { status: state.status, frozenBy: state.frozenBy };
+      case 'set_spending_limits':
+        return { spendingLimits: state.controls?.spendingLimits ?? [] };
+      case 'allow_regions':
+        return { allowedRegions: state.controls?.allowedRegions ?? [] };
+      case 'extend_expiry':
+        return { expiresAt: new Date(state.expiresAtMs ?? 0).toISOString() };
+    }
+  };
+
+  /** Brings the card to `target` (a snapshot of the kind snapshotFor returns). */
+  const restore = async (
+    type: ApplyOverrideInput['type'],
+    target: Record<string, unknown>,
+    actor: Actor,
+    cause: string,
+    reason: string,
+  ) => {
+    switch (type) {
+      case 'freeze':
+      case 'unfreeze':
+      case 'cancel': {
+        const status = target.status as CardStatus;
+        if (status === 'active') await move('unfreeze', actor, cause, reason);
+        else if (status === 'frozen')
+          await move(
+            'freeze',
+            { ...actor, type: (target.frozenBy as ActorType | null) ?? 'operator' },
+            cause,
+            reason,
+          );
+        else if (status === 'canceled') await move('cancel', actor, cause, reason);
+        return;
+      }
+      case 'set_spending_limits':
+        return setControls({ ...state.controls!, spendingLimits: target.spendingLimits as SpendingLimit[] });
+      case 'allow_regions':
+        return setControls({ ...state.controls!, allowedRegions: target.allowedRegions as string[] });
+      case 'extend_expiry':
+        return setExpiry(Date.parse(String(target.expiresAt)));
+    }
+  };
+
+  setHandler(
+    applyOverrideUpdate,
+    (req: ApplyOverrideInput): Promise<ApplyOverrideResult> =>
+      mutex.run(async () => {
+        const earlier = recalled<ApplyOverrideResult>(req.actionId);
+        if (earlier) return earlier;
+        validateOverride(req);
+        const before = snapshotFor(req.type);
+        const cause = `operator_${req.type}`;
+        let target: Record<string, unknown>;
+        switch (req.type) {
+          case 'freeze':
+            target = { status: 'frozen', frozenBy: 'operator' };
+            break;
+          case 'unfreeze':
+            target = { status: 'active', frozenBy: null };
+            break;
+          case 'cancel':
+            target = { status: 'canceled', frozenBy: null };
+            break;
+          case 'set_spending_limits':
+            target = { spendingLimits: req.params.spendingLimits };
+            break;
+          case 'allow_regions': {
+            const current = state.controls?.allowedRegions ?? [];
+            const added = (req.params.regions as string[]).filter((r) => !current.includes(r));
+            target = { allowedRegions: [...current, ...added] };
+            break;
+          }
+          case 'extend_expiry':
+            target = { expiresAt: new Date(Date.parse(String(req.params.expiresAt))).toISOString() };
+            break;
+        }
+        await restore(req.type, target, req.actor, cause, req.reason);
+        const after = snapshotFor(req.type);
+        await db.recordActionDecision({
+          tenantId: state.tenantId,
+          actionId: req.actionId,
+          decision: 'applied',
+          decidedBy: req.actor.id,
+          after,
+        });
+        if (req.expiresAtMs !== undefined) {
+          state.pendingOverrides.push({
+            actionId: req.actionId,
+            type: req.type,
+            revertAtMs: req.expiresAtMs,
+            before,
+            after,
+          });
+          rearm = true;
+        }
+        const result: ApplyOverrideResult = { actionId: req.actionId, before, after };
+        remember(req.actionId, result);
+        return result;
+      }),
+    { validator: validateOverride },
+  );
+
+  /** Reverts an override whose time is up, unless its subject changed since (then it just lapses). */
+  const revert = async (o: PendingOverride): Promise<void> => {
+    const actor: Actor = { type: 'operator', id: o.actionId };
+    if (!same(snapshotFor(o.type), o.after) || isTerminal(state.status as CardStatus)) {
+      await db.recordActionDecision({
+        tenantId: state.tenantId,
+        actionId: o.actionId,
+        decision: 'expired',
+        decidedBy: 'system',
+        note: 'the card changed since the override; nothing restored',
+      });
+      return;
+    }
+    try {
+      await restore(o.type, o.before, actor, 'override_expired', `override ${o.actionId} expired`);
+      await db.recordActionDecision({
+        tenantId: state.tenantId,
+        actionId: o.actionId,
+        decision: 'reverted',
+        decidedBy: 'system',
+        after: snapshotFor(o.type),
+      });
+    } catch (err) {
+      log.warn('override could not be reverted', { actionId: o.actionId, error: String(err) });
+      await db.recordActionDecision({
+        tenantId: state.tenantId,
+        actionId: o.actionId,
+        decision: 'expired',
+        decidedBy: 'system',
+        note: String(err),
+      });
+    }
+  };
+
+  /** Timers: the card's expiry and each override's expiry. */
+  const processDue = async (): Promise<void> => {
+    const now = Date.now();
+    const due = state.pendingOverrides
+      .filter((o) => o.revertAtMs <= now)
+      .sort((a, b) => a.revertAtMs - b.revertAtMs);
+    state.pendingOverrides = state.pendingOverrides.filter((o) => o.revertAtMs > now);
+    for (const o of due) await revert(o);
+    if (
+      state.expiresAtMs !== null &&
+      state.expiresAtMs <= now &&
+      !isTerminal(state.status as CardStatus) &&
+      state.status !== 'new'
+    ) {
+      await move('expire', SYSTEM, 'card_expired');
+      state.pendingOverrides = [];
+    }
+  };
+
+  const nextDeadline = (): number | null => {
+    const times = state.pendingOverrides.map((o) => o.revertAtMs);
+    if (state.expiresAtMs !== null && state.status !== 'new' && !isTerminal(state.status as CardStatus))
+      times.push(state.expiresAtMs);
+    return times.length ? Math.min(...times) : null;
+  };
+
   const maxEvents = input.maxHistoryEvents ?? 0;
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested || (maxEvents > 0 && workflowInfo().historyLength >= maxEvents);
+  const issuanceRefused = (): boolean => state.status === 'canceled' && state.userId === null;
 
-  // A refused issuance ends the workflow; an issued card lives on (late partner events still arrive).
-  await condition(() => (state.status === 'canceled' && state.userId === null) || shouldContinueAsNew());
+  for (;;) {
+    const deadline = nextDeadline();
+    rearm = false;
+    const woken = () => rearm || issuanceRefused() || shouldContinueAsNew();
+    if (deadline === null) await condition(woken);
+    else await condition(woken, Math.max(1, deadline - Date.now()));
+    if (issuanceRefused()) return; // a refused issuance ends the workflow; an issued card lives on
+    if (shouldContinueAsNew()) break;
+    await mutex.run(processDue);
+  }
   await condition(allHandlersFinished);
-  if (state.status === 'canceled' && state.userId === null) return;
-  if (isTerminal(state.status as CardStatus))
-    log.info('card is terminal; continuing as new to keep history bounded');
   await continueAsNew<typeof cardWorkflow>({ ...input, state: { ...state, runsSoFar: state.runsSoFar + 1 } });
 }

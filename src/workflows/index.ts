@@ -1,2 +1,3 @@
 /** Every workflow the worker registers. Imported only by the workflow bundler. */
 export { cardWorkflow } from './card-workflow';
+export { userOverrideExpiryWorkflow } from './user-override-workflow';

@@ -5,6 +5,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { Actor, ActorType, CardStatus } from '../domain/card-state';
 import type { CardControlsInput } from '../domain/controls';
+import type { CardActionType } from '../domain/overrides';
 
 export const CARD_TASK_QUEUE = 'vcn-cards';
 export { cardWorkflowId } from '../domain/ids';
@@ -20,6 +21,14 @@ export interface IssueCardInput {
   metadata?: Record<string, unknown>;
   issuedBy: Actor & { type: 'app' | 'operator' };
   reason?: string;
+  /** Set by an approved operator override: issue beyond these program caps. */
+  overrides?: {
+    ignoreWeeklyCardLimit?: boolean;
+    ignoreSpendLimitMax?: boolean;
+    ignoreProgramRegions?: boolean;
+  };
+  /** The admin action that issued the card, if any. */
+  actionId?: string;
 }
 
 export interface IssueCardResult {
@@ -31,12 +40,30 @@ export interface ChangeCardStatusInput {
   transition: 'freeze' | 'unfreeze' | 'cancel';
   actor: Actor;
   reason?: string;
+  /** The caller's idempotency key: a retry with the same key gets the first result, across runs. */
+  requestKey?: string;
 }
 
 export interface ChangeCardStatusResult {
   cardId: string;
   status: CardStatus;
   frozenBy: ActorType | null;
+}
+
+export interface ApplyOverrideInput {
+  actionId: string;
+  type: CardActionType;
+  params: Record<string, unknown>;
+  reason: string;
+  /** When set, a workflow timer reverts the override at this time (ms since epoch). */
+  expiresAtMs?: number;
+  actor: Actor & { type: 'operator' };
+}
+
+export interface ApplyOverrideResult {
+  actionId: string;
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
 }
 
 export interface CardSnapshot {
@@ -46,10 +73,14 @@ export interface CardSnapshot {
   frozenBy: ActorType | null;
   historyLength: number;
   runsSoFar: number;
+  expiresAtMs: number | null;
+  controls: unknown;
+  pendingOverrides: Array<{ actionId: string; type: string; revertAtMs: number }>;
 }
 
 export const issueUpdate = defineUpdate<IssueCardResult, [IssueCardInput]>('issue');
 export const changeStatusUpdate = defineUpdate<ChangeCardStatusResult, [ChangeCardStatusInput]>(
   'changeStatus',
 );
+export const applyOverrideUpdate = defineUpdate<ApplyOverrideResult, [ApplyOverrideInput]>('applyOverride');
 export const getCardQuery = defineQuery<CardSnapshot>('getCard');

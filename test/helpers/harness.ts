@@ -54,7 +54,9 @@ function installQuietRuntime(): void {
  * a Temporal client, a worker on a task queue of its own (so test files never steal each other's
  * tasks), and the Koa app listening on an ephemeral port.
  */
-export async function startHarness(opts: { worker?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { worker?: boolean; maxHistoryEvents?: number } = {},
+): Promise<Harness> {
   installQuietRuntime();
   const stack = readStackInfo();
   const knex = createKnex(stack.databaseUrl, { poolMax: 30, applicationName: 'vcn-test' });
@@ -93,6 +95,7 @@ export async function startHarness(opts: { worker?: boolean } = {}): Promise<Har
       temporalNamespace: stack.temporalNamespace,
       bodyLimitBytes: 1024 * 1024,
       sandboxEnabled: true,
+      cardWorkflowMaxHistoryEvents: opts.maxHistoryEvents,
     },
   });
   const server = http.createServer(app.callback());

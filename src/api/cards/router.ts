@@ -41,18 +41,19 @@ export async function issueCard(
   body: CreateCardBody,
   issuedBy: IssueCardInput['issuedBy'],
   reason?: string,
+  extra: Pick<IssueCardInput, 'overrides' | 'actionId'> = {},
 ) {
   const user = await deps.knex('users').where({ tenantId, id: body.userId }).first();
   if (!user) throw new ApiError('NOT_FOUND', 'user not found');
   const cardId = derivedId('card', tenantId, idempotencyKey);
-  const input: IssueCardInput = { tenantId, cardId, ...body, issuedBy, reason };
+  const input: IssueCardInput = { tenantId, cardId, ...body, issuedBy, reason, ...extra };
   await deps.temporal.workflow.executeUpdateWithStart(issueUpdate, {
     args: [input],
     updateId: 'issue',
     startWorkflowOperation: new WithStartWorkflowOperation<typeof cardWorkflow>('cardWorkflow', {
       workflowId: cardWorkflowId(tenantId, cardId),
       taskQueue: deps.config.taskQueue,
-      args: [{ tenantId, cardId }],
+      args: [{ tenantId, cardId, maxHistoryEvents: deps.config.cardWorkflowMaxHistoryEvents }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [
         { key: TenantIdSA, value: tenantId },
@@ -122,7 +123,14 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
       const card = await findCard(deps, tenantId, pathId(ctx as AppContext));
       const key = ctx.get('idempotency-key');
       await deps.temporal.workflow.getHandle(card.workflowId).executeUpdate(changeStatusUpdate, {
-        args: [{ transition, actor: { type: 'app', id: ctx.state.auth!.keyId }, reason: body.reason }],
+        args: [
+          {
+            transition,
+            actor: { type: 'app', id: ctx.state.auth!.keyId },
+            reason: body.reason,
+            requestKey: key ? `app:${transition}:${key}` : undefined,
+          },
+        ],
         ...(key ? { updateId: `app:${transition}:${key}` } : {}),
       });
       ctx.body = await cardResponse(deps, tenantId, card.id);

@@ -1,0 +1,121 @@
+import { WorkflowIdReusePolicy } from '@temporalio/client';
+import type { AdminAction } from '../../db/models';
+import { Card } from '../../db/models';
+import { ApiError } from '../../domain/errors';
+import type { CardActionType, UserActionType } from '../../domain/overrides';
+import { applyUserFields, userActionTarget, type UserOverrideState } from '../../services/user-actions';
+import { applyOverrideUpdate } from '../../workflows/messages';
+import type { userOverrideExpiryWorkflow } from '../../workflows/user-override-workflow';
+import { userOverrideWorkflowId } from '../../workflows/user-override-workflow';
+import { issueCard } from '../cards/router';
+import type { CreateCardBody } from '../cards/schema';
+import type { ApiDeps } from '../context';
+import { toErrorResponse } from '../errors';
+
+async function recordDecision(
+  deps: ApiDeps,
+  a: AdminAction,
+  decision: 'applied' | 'failed',
+  decidedBy: string,
+  after?: Record<string, unknown>,
+  note?: string,
+): Promise<void> {
+  await deps
+    .knex('admin_action_decisions')
+    .insert({
+      tenantId: a.tenantId,
+      actionId: a.id,
+      decision,
+      decidedBy,
+      note: note ?? null,
+      after: after === undefined ? null : JSON.stringify(after),
+    })
+    .onConflict(['tenantId', 'actionId', 'decision'])
+    .ignore();
+}
+
+/**
+ * Carries out an admin action that needs no (more) approval: card overrides through the card
+ * workflow's `applyOverride` update (the workflow records the outcome and arms any expiry timer);
+ * user overrides in the database under the user's row lock, with a timer workflow for `expiresAt`;
+ * admin issuance through the same path as the app's. A refusal is recorded as `failed` and re-thrown.
+ */
+export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record<string, unknown>> {
+  try {
+    if (a.subjectType === 'card') {
+      const card = await Card.query(deps.knex).where({ tenantId: a.tenantId, id: a.subjectId }).first();
+      if (!card) throw new ApiError('NOT_FOUND', 'card not found');
+      const result = await deps.temporal.workflow
+        .getHandle(card.workflowId)
+        .executeUpdate(applyOverrideUpdate, {
+          updateId: a.id,
+          args: [
+            {
+              actionId: a.id,
+              type: a.type as CardActionType,
+              params: a.params,
+              reason: a.reason,
+              expiresAtMs: a.expiresAt ? new Date(a.expiresAt).getTime() : undefined,
+              actor: { type: 'operator', id: a.requestedBy },
+            },
+          ],
+        });
+      return result.after;
+    }
+    if (a.type === 'issue_card') {
+      const { request, overrides } = a.params as {
+        request: CreateCardBody;
+        overrides: Record<string, boolean>;
+      };
+      const card = await issueCard(
+        deps,
+        a.tenantId,
+        `action:${a.id}`,
+        request,
+        { type: 'operator', id: a.requestedBy },
+        a.reason,
+        {
+          overrides,
+          actionId: a.id,
+        },
+      );
+      const after = { cardId: card.id };
+      await recordDecision(deps, a, 'applied', a.requestedBy, after);
+      return { ...after, card };
+    }
+    // A user action.
+    const type = a.type as UserActionType;
+    const target = userActionTarget(type, a.params);
+    const { before, after } = await applyUserFields(deps.knex, a.tenantId, a.subjectId, target, (current) => {
+      if (type === 'suspend' && current.status === 'suspended')
+        throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already suspended');
+      if (type === 'reinstate' && current.status === 'active')
+        throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already active');
+    });
+    const changed = Object.keys(target) as Array<keyof UserOverrideState>;
+    const pickFields = (s: UserOverrideState) => Object.fromEntries(changed.map((k) => [k, s[k]]));
+    await recordDecision(deps, a, 'applied', a.requestedBy, pickFields(after));
+    if (a.expiresAt) {
+      await deps.temporal.workflow.start<typeof userOverrideExpiryWorkflow>('userOverrideExpiryWorkflow', {
+        workflowId: userOverrideWorkflowId(a.tenantId, a.id),
+        taskQueue: deps.config.taskQueue,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [
+          {
+            tenantId: a.tenantId,
+            actionId: a.id,
+            userId: a.subjectId,
+            before: pickFields(before),
+            after: pickFields(after),
+            revertAtMs: new Date(a.expiresAt).getTime(),
+          },
+        ],
+      });
+    }
+    return pickFields(after);
+  } catch (err) {
+    const { body } = toErrorResponse(err);
+    await recordDecision(deps, a, 'failed', 'system', undefined, `${body.error.code}: ${body.error.message}`);
+    throw err;
+  }
+}

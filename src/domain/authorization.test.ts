@@ -1,0 +1,232 @@
+import fc from 'fast-check';
+import { decideAuthorization, type CardForDecision, type ProgramForDecision } from './authorization';
+import { spentIn } from './balances';
+import type { SpendingLimit } from './controls';
+import { availableFor, capture, emptyLedger, hold, refund, release, usageIn, type Ledger } from './ledger';
+import { SPENDING_INTERVALS } from './time-windows';
+
+const T0 = Date.parse('2026-11-20T12:00:00Z');
+const program: ProgramForDecision = {
+  regions: ['US'],
+  blockedMccs: ['7995'],
+  timeZone: 'America/New_York',
+  weekStartsOn: 'monday',
+};
+const card = (over: Partial<CardForDecision> = {}): CardForDecision => ({
+  status: 'active',
+  currency: 'USD',
+  controls: {
+    spendingLimits: [{ amount: 10_000, interval: 'all_time' }],
+    allowedRegions: ['US'],
+    blockedMccs: [],
+    allowedMccs: [],
+    maxAuthorizations: null,
+  },
+  expiresAtMs: T0 + 365 * 86_400_000,
+  approvals: 0,
+  ...over,
+});
+const req = (amount: number, over: Record<string, unknown> = {}) => ({
+  amount,
+  currency: 'USD',
+  merchant: { name: 'Shop', mcc: '5411', country: 'US', region: 'US-CA' },
+  atMs: T0,
+  ...over,
+});
+
+describe('authorization decision', () => {
+  it('approves within every control', () => {
+    expect(decideAuthorization(card(), program, emptyLedger(), req(5_000))).toEqual({ approved: true });
+  });
+
+  it('declines with the first code that applies', () => {
+    const code = (c: CardForDecision, r = req(100), l: Ledger = emptyLedger()) => {
+      const d = decideAuthorization(c, program, l, r);
+      return d.approved ? 'APPROVED' : d.declineCode;
+    };
+    expect(code(card({ status: 'frozen' }))).toBe('CARD_NOT_ACTIVE');
+    expect(code(card({ status: 'pending' }))).toBe('CARD_NOT_ACTIVE');
+    expect(code(card({ expiresAtMs: T0 }))).toBe('CARD_EXPIRED');
+    expect(code(card(), req(100, { currency: 'EUR' }))).toBe('CURRENCY_MISMATCH');
+    expect(code(card(), req(100, { merchant: { mcc: '5411', country: 'CA' } }))).toBe('REGION_NOT_ALLOWED');
+    const caOnly = card({ controls: { ...card().controls, allowedRegions: ['US-CA'] } });
+    expect(code(caOnly, req(100, { merchant: { mcc: '5411', country: 'US', region: 'US-CA' } }))).toBe(
+      'APPROVED',
+    );
+    expect(code(caOnly, req(100, { merchant: { mcc: '5411', country: 'US', region: 'US-NY' } }))).toBe(
+      'REGION_NOT_ALLOWED',
+    );
+    // A US-CA rule needs the merchant's subdivision: a merchant known only as "US" is declined.
+    expect(code(caOnly, req(100, { merchant: { mcc: '5411', country: 'US' } }))).toBe('REGION_NOT_ALLOWED');
+    expect(code(card(), req(100, { merchant: { mcc: '7995', country: 'US' } }))).toBe('MCC_BLOCKED');
+    expect(code(card({ controls: { ...card().controls, blockedMccs: ['5411'] } }))).toBe('MCC_BLOCKED');
+    expect(code(card({ controls: { ...card().controls, allowedMccs: ['5812'] } }))).toBe('MCC_BLOCKED');
+    expect(code(card({ controls: { ...card().controls, maxAuthorizations: 1 }, approvals: 1 }))).toBe(
+      'MAX_AUTHORIZATIONS_REACHED',
+    );
+    expect(code(card({ controls: { ...card().controls, maxAuthorizations: 3 }, approvals: 2 }))).toBe(
+      'APPROVED',
+    );
+    const perAuth = card({
+      controls: { ...card().controls, spendingLimits: [{ amount: 500, interval: 'per_authorization' }] },
+    });
+    expect(code(perAuth, req(501))).toBe('EXCEEDS_PER_AUTHORIZATION_LIMIT');
+    expect(code(perAuth, req(500))).toBe('APPROVED');
+    expect(code(card(), req(10_001))).toBe('EXCEEDS_SPENDING_LIMIT');
+    expect(code(card(), req(4_000), hold(emptyLedger(), 'a', 6_001, T0))).toBe('EXCEEDS_SPENDING_LIMIT');
+    expect(code(card(), req(4_000), hold(emptyLedger(), 'a', 6_000, T0))).toBe('APPROVED');
+  });
+
+  it('counts a purchase one second before the week starts in last week, one second after in this week', () => {
+    // Monday 2026-11-23 00:00 America/New_York = 05:00Z.
+    const boundary = Date.parse('2026-11-23T05:00:00Z');
+    const weekly = card({
+      controls: { ...card().controls, spendingLimits: [{ amount: 1_000, interval: 'weekly' }] },
+    });
+    const before = hold(emptyLedger(), 'a', 1_000, boundary - 1000);
+    expect(decideAuthorization(weekly, program, before, req(1, { atMs: boundary - 500 }))).toMatchObject({
+      approved: false,
+    });
+    expect(decideAuthorization(weekly, program, before, req(1_000, { atMs: boundary + 1000 }))).toEqual({
+      approved: true,
+    });
+    const after = hold(emptyLedger(), 'b', 1_000, boundary + 1000);
+    expect(decideAuthorization(weekly, program, after, req(1, { atMs: boundary + 2000 }))).toMatchObject({
+      approved: false,
+    });
+  });
+
+  it('counts windows across a DST change by local midnight', () => {
+    // Week of Monday 2026-03-02 (EST) contains the 2026-03-08 spring-forward; next week starts 03-09 04:00Z (EDT).
+    const nextWeek = Date.parse('2026-03-09T04:00:00Z');
+    const weekly = card({
+      controls: { ...card().controls, spendingLimits: [{ amount: 1_000, interval: 'weekly' }] },
+      expiresAtMs: nextWeek + 1e9,
+    });
+    const l = hold(emptyLedger(), 'a', 1_000, nextWeek - 1000);
+    expect(decideAuthorization(weekly, program, l, req(1, { atMs: nextWeek - 1 }))).toMatchObject({
+      declineCode: 'EXCEEDS_SPENDING_LIMIT',
+    });
+    expect(decideAuthorization(weekly, program, l, req(1_000, { atMs: nextWeek + 1000 }))).toEqual({
+      approved: true,
+    });
+  });
+});
+
+type Op =
+  | { kind: 'purchase'; amount: number; advanceMs: number }
+  | { kind: 'reverse'; pick: number; amount: number }
+  | { kind: 'capture'; pick: number; fraction: number }
+  | { kind: 'refund'; pick: number; fraction: number };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('purchase' as const),
+      amount: fc.integer({ min: 1, max: 40_000 }),
+      advanceMs: fc.integer({ min: 0, max: 3 * 86_400_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('reverse' as const),
+      pick: fc.nat(),
+      amount: fc.integer({ min: 1, max: 40_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('capture' as const),
+      pick: fc.nat(),
+      fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('refund' as const),
+      pick: fc.nat(),
+      fraction: fc.double({ min: 0, max: 1, noNaN: true }),
+    }),
+  },
+);
+
+const limitsArb: fc.Arbitrary<SpendingLimit[]> = fc
+  .subarray([...SPENDING_INTERVALS], { minLength: 1 })
+  .chain((intervals) =>
+    fc.tuple(
+      ...intervals.map((interval) =>
+        fc.integer({ min: 1, max: 100_000 }).map((amount) => ({ amount, interval })),
+      ),
+    ),
+  );
+
+describe('spending limits (property)', () => {
+  it('never lets a window spend past its limit, nor available go negative, whatever the purchases and reversals', () => {
+    fc.assert(
+      fc.property(
+        limitsArb,
+        fc.constantFrom('UTC', 'America/New_York', 'Europe/Berlin', 'Australia/Sydney', 'Asia/Kolkata'),
+        fc.constantFrom('monday', 'sunday', 'saturday' as const),
+        fc.array(opArb, { minLength: 1, maxLength: 60 }),
+        (limits, timeZone, weekStartsOn, ops) => {
+          const prog = { ...program, timeZone, weekStartsOn };
+          const c = card({
+            controls: { ...card().controls, spendingLimits: limits },
+            expiresAtMs: Number.MAX_SAFE_INTEGER,
+          });
+          let ledger = emptyLedger();
+          let now = Date.parse('2026-02-27T00:00:00Z');
+          let n = 0;
+          for (const op of ops) {
+            if (op.kind === 'purchase') {
+              now += op.advanceMs;
+              const d = decideAuthorization(c, prog, ledger, req(op.amount, { atMs: now }));
+              if (d.approved) ledger = hold(ledger, `t${n++}`, op.amount, now);
+            } else if (ledger.entries.length) {
+              const e = ledger.entries[op.pick % ledger.entries.length]!;
+              if (op.kind === 'reverse') ledger = release(ledger, e.id, op.amount).ledger;
+              else if (op.kind === 'capture' && e.held > 0)
+                ledger = capture(ledger, e.id, Math.floor(e.held * op.fraction), now);
+              else if (op.kind === 'refund' && e.captured - e.refunded > 0)
+                ledger = refund(ledger, e.id, Math.floor((e.captured - e.refunded) * op.fraction), now);
+            }
+            const clock = { nowMs: now, timeZone, weekStartsOn };
+            for (const limit of limits) {
+              if (limit.interval === 'per_authorization') continue;
+              const spent = spentIn(usageIn(ledger, limit.interval, clock));
+              expect(spent).toBeLessThanOrEqual(limit.amount);
+              expect(limit.amount - spent).toBeGreaterThanOrEqual(0);
+            }
+            for (const v of Object.values(availableFor(ledger, limits, clock)))
+              expect(v).toBeGreaterThanOrEqual(0);
+            for (const e of ledger.entries) expect(e.held).toBeGreaterThanOrEqual(0);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('per-authorization limits bound every single approval', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        (limit, amount) => {
+          const c = card({
+            controls: {
+              ...card().controls,
+              spendingLimits: [{ amount: limit, interval: 'per_authorization' }],
+            },
+          });
+          const d = decideAuthorization(c, program, emptyLedger(), req(amount));
+          expect(d.approved).toBe(amount <= limit);
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * The authorization decision: one pure function over the card, the program and the request.
+ * Returns approval or the first decline code that applies, in a fixed order.
+ */
+import type { CardStatus } from './card-state';
+import type { CardControls } from './controls';
+import { usageIn, type Ledger, type WindowClock } from './ledger';
+import { spentIn } from './balances';
+import { regionsAdmit } from './regions';
+
+export const DECLINE_CODES = [
+  'CARD_NOT_ACTIVE',
+  'CARD_EXPIRED',
+  'CURRENCY_MISMATCH',
+  'REGION_NOT_ALLOWED',
+  'MCC_BLOCKED',
+  'MAX_AUTHORIZATIONS_REACHED',
+  'EXCEEDS_PER_AUTHORIZATION_LIMIT',
+  'EXCEEDS_SPENDING_LIMIT',
+  'EXCEEDS_USER_WEEKLY_LIMIT',
+  'STAND_IN',
+] as const;
+export type DeclineCode = (typeof DECLINE_CODES)[number];
+
+export interface Merchant {
+  name?: string;
+  mcc: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
+  /** ISO 3166-2 where known. */
+  region?: string;
+}
+
+export interface AuthorizationRequest {
+  amount: number;
+  currency: string;
+  merchant: Merchant;
+  atMs: number;
+}
+
+export interface CardForDecision {
+  status: CardStatus | 'new';
+  currency: string;
+  controls: CardControls;
+  expiresAtMs: number;
+  /** Approvals so far (for maxAuthorizations). */
+  approvals: number;
+}
+
+export interface ProgramForDecision {
+  regions: readonly string[];
+  blockedMccs: readonly string[];
+  timeZone: WindowClock['timeZone'];
+  weekStartsOn: WindowClock['weekStartsOn'];
+}
+
+export type AuthorizationDecision =
+  { approved: true } | { approved: false; declineCode: DeclineCode; reason: string };
+
+const decline = (declineCode: DeclineCode, reason: string): AuthorizationDecision => ({
+  approved: false,
+  declineCode,
+  reason,
+});
+
+/** Where the merchant is, as precisely as known: its subdivision, else its country. */
+export const merchantPlace = (m: Merchant): string => m.region ?? m.country;
+
+export function decideAuthorization(
+  card: CardForDecision,
+  program: ProgramForDecision,
+  ledger: Ledger,
+  req: AuthorizationRequest,
+): AuthorizationDecision {
+  if (card.status !== 'active') return decline('CARD_NOT_ACTIVE', `the card is ${card.status}`);
+  if (req.atMs >= card.expiresAtMs) return decline('CARD_EXPIRED', 'the card has expired');
+  if (req.currency !== card.currency) return decline('CURRENCY_MISMATCH', `the card is in ${card.currency}`);
+  const place = merchantPlace(req.merchant);
+  if (!regionsAdmit(card.controls.allowedRegions, place)) {
+    return decline('REGION_NOT_ALLOWED', `${place} is outside the card's regions`);
+  }
+  const mcc = req.merchant.mcc;
+  if (program.blockedMccs.includes(mcc) || card.controls.blockedMccs.includes(mcc)) {
+    return decline('MCC_BLOCKED', `merchant category ${mcc} is blocked`);
+  }
+  if (card.controls.allowedMccs.length > 0 && !card.controls.allowedMccs.includes(mcc)) {
+    return decline('MCC_BLOCKED', `merchant category ${mcc} is not among the card's allowed categories`);
+  }
+  const max = card.controls.maxAuthorizations;
+  if (max !== null && card.approvals >= max) {
+    return decline('MAX_AUTHORIZATIONS_REACHED', `the card allows ${max} authorization(s)`);
+  }
+  if (!Number.isSafeInteger(req.amount) || req.amount <= 0) {
+    return decline('EXCEEDS_SPENDING_LIMIT', 'the amount must be a positive integer of minor units');
+  }
+  const clock: WindowClock = {
+    nowMs: req.atMs,
+    timeZone: program.timeZone,
+    weekStartsOn: program.weekStartsOn,
+  };
+  for (const limit of card.controls.spendingLimits) {
+    if (limit.interval === 'per_authorization') {
+      if (req.amount > limit.amount) {
+        return decline(
+          'EXCEEDS_PER_AUTHORIZATION_LIMIT',
+          `${req.amount} exceeds the per-authorization limit of ${limit.amount}`,
+        );
+      }
+      continue;
+    }
+    const spent = spentIn(usageIn(ledger, limit.interval, clock));
+    if (spent + req.amount > limit.amount) {
+      return decline(
+        'EXCEEDS_SPENDING_LIMIT',
+        `${limit.interval} spend ${spent} + ${req.amount} would exceed ${limit.amount}`,
+      );
+    }
+  }
+  return { approved: true };
+}

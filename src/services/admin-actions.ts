@@ -1,0 +1,93 @@
+import type { Knex } from 'knex';
+import { AdminAction, AdminActionDecision } from '../db/models';
+import { ApiError } from '../domain/errors';
+
+export type ActionStatus =
+  'pending_approval' | 'approved' | 'rejected' | 'applied' | 'failed' | 'reverted' | 'expired';
+
+/** An action's status is derived from its decisions (both tables are append-only). */
+export function deriveStatus(action: AdminAction, decisions: AdminActionDecision[]): ActionStatus {
+  const has = (d: string): boolean => decisions.some((x) => x.decision === d);
+  if (has('reverted')) return 'reverted';
+  if (has('expired')) return 'expired';
+  if (has('applied')) return 'applied';
+  if (has('failed')) return 'failed';
+  if (has('rejected')) return 'rejected';
+  if (has('approved')) return 'approved';
+  return action.requiresApproval ? 'pending_approval' : 'approved';
+}
+
+export async function loadAction(knex: Knex | Knex.Transaction, tenantId: string, id: string) {
+  const action = await AdminAction.query(knex).where({ tenantId, id }).first();
+  if (!action) throw new ApiError('NOT_FOUND', 'action not found');
+  const decisions = await AdminActionDecision.query(knex).where({ tenantId, actionId: id }).orderBy('id');
+  return { action, decisions, status: deriveStatus(action, decisions) };
+}
+
+export function presentAction(
+  a: AdminAction,
+  decisions: AdminActionDecision[],
+  extra: Record<string, unknown> = {},
+) {
+  const by = (d: string) => decisions.find((x) => x.decision === d);
+  const approval = by('approved') ?? by('rejected');
+  const applied = by('applied');
+  return {
+    id: a.id,
+    type: a.type,
+    subject: { type: a.subjectType, id: a.subjectId },
+    status: deriveStatus(a, decisions),
+    params: a.params,
+    reason: a.reason,
+    expiresAt: a.expiresAt ? new Date(a.expiresAt).toISOString() : null,
+    requestedBy: a.requestedBy,
+    requiresApproval: a.requiresApproval,
+    approvedBy: by('approved')?.decidedBy ?? null,
+    rejectedBy: by('rejected')?.decidedBy ?? null,
+    decisionNote: approval?.note ?? null,
+    before: a.before,
+    after: applied?.after ?? null,
+    decisions: decisions.map((d) => ({
+      decision: d.decision,
+      by: d.decidedBy,
+      note: d.note,
+      at: new Date(d.createdAt).toISOString(),
+    })),
+    createdAt: new Date(a.createdAt).toISOString(),
+    ...extra,
+  };
+}
+
+/**
+ * Records an approver's decision on a pending action, holding the action row's lock so that two
+ * approvers (or an approve racing a reject) cannot both decide. The requester may not decide.
+ */
+export async function decide(
+  knex: Knex,
+  tenantId: string,
+  actionId: string,
+  decision: 'approved' | 'rejected',
+  deciderKeyId: string,
+  note?: string,
+): Promise<AdminAction> {
+  return knex.transaction(async (trx) => {
+    const locked = await trx('admin_actions').where({ tenantId, id: actionId }).forUpdate().first();
+    if (!locked) throw new ApiError('NOT_FOUND', 'action not found');
+    const { action, status } = await loadAction(trx, tenantId, actionId);
+    if (status !== 'pending_approval') throw new ApiError('ACTION_NOT_PENDING', `the action is ${status}`);
+    if (action.requestedBy === deciderKeyId) {
+      throw new ApiError(
+        'SELF_APPROVAL_FORBIDDEN',
+        'an action must be approved or rejected by someone other than its requester',
+      );
+    }
+    await trx('admin_action_decisions').insert({
+      tenantId,
+      actionId,
+      decision,
+      decidedBy: deciderKeyId,
+      note: note ?? null,
+    });
+    return action;
+  });
+}
