@@ -12,6 +12,8 @@ const transform = {
 /** @type {import('jest').Config} */
 module.exports = {
   maxWorkers: 2,
+  // Integration tests wait for real timers (override and card expiry) of a few seconds.
+  testTimeout: 60_000,
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
   projects: [
     {
@@ -27,7 +29,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-      testTimeout: 60_000,
     },
   ],
 };
