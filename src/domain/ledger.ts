@@ -1,21 +1,38 @@
 /**
- * A card's books as the card workflow keeps them: one entry per authorization (or force capture),
- * with the amounts held, captured and refunded. Pure and JSON-serialisable, so it travels through
- * continue-as-new. `available = limit − captured − held + refunded`, per window.
+ * A card's books as the card workflow keeps them: one entry per partner transaction. Every field
+ * is a sum or a one-way flag, so applying the same events in any order gives the same entry, and
+ * the hold is derived rather than edited:
+ *
+ *   held = 0 if the authorization was cleared or expired, else max(0, authorized − reversed)
+ *   available = limit − captured − held + refunded   (per window)
+ *
+ * Pure and JSON-serialisable, so it travels through continue-as-new.
  */
 import type { SpendingLimit } from './controls';
 import { availableByInterval, type WindowUsage } from './balances';
 import { windowStart, type SpendingInterval, type Weekday } from './time-windows';
 
 export interface LedgerEntry {
-  /** Partner transaction id. */
+  /** Partner transaction id (refunds without one: `refund:<refundId>`). */
   id: string;
-  /** When the authorization happened (ms); the entry counts in the windows containing this instant. */
+  /** When the authorization happened (earliest event time seen): the entry counts in windows containing it. */
   atMs: number;
+  currency: string;
+  /** Approved authorization plus increments (or advice the partner approved). */
   authorized: number;
-  held: number;
+  reversed: number;
   captured: number;
   refunded: number;
+  /** A clearing was seen: whatever was still held is released (partial capture closes the authorization). */
+  cleared: boolean;
+  /** The authorization expired (partner event or hold-expiry timer). */
+  expired: boolean;
+  /** Declined by us (request) or by the partner (advice). */
+  declined: boolean;
+  declineCode: string | null;
+  /** Explicit notes (`advice`, `stand_in`, …); see flagsOf for the derived ones. */
+  flags: string[];
+  merchant: Record<string, unknown> | null;
 }
 
 export interface Ledger {
@@ -25,6 +42,29 @@ export interface Ledger {
 }
 
 export const emptyLedger = (): Ledger => ({ entries: [], archived: { held: 0, captured: 0, refunded: 0 } });
+
+/** Explicit flags plus those derived from the sums: `force_capture` (captured, never authorized), `over_capture`. */
+export function flagsOf(e: LedgerEntry): string[] {
+  const derived: string[] = [];
+  if (e.captured > 0 && e.authorized === 0) derived.push('force_capture');
+  if (e.authorized > 0 && e.captured > e.authorized) derived.push('over_capture');
+  return [...new Set([...e.flags, ...derived])].sort();
+}
+
+export function heldOf(e: LedgerEntry): number {
+  if (e.cleared || e.expired || e.declined) return 0;
+  return Math.max(0, e.authorized - e.reversed);
+}
+
+export type TransactionStatus = 'pending' | 'closed' | 'declined' | 'reversed' | 'expired';
+
+export function statusOf(e: LedgerEntry): TransactionStatus {
+  if (e.declined && e.captured === 0) return 'declined';
+  if (e.cleared || e.captured > 0 || e.refunded > 0) return 'closed';
+  if (e.expired) return 'expired';
+  if (e.authorized > 0 && e.reversed >= e.authorized) return 'reversed';
+  return 'pending';
+}
 
 export interface WindowClock {
   nowMs: number;
@@ -38,7 +78,7 @@ export function usageIn(ledger: Ledger, interval: SpendingInterval, clock: Windo
   const u: WindowUsage = start === null ? { ...ledger.archived } : { held: 0, captured: 0, refunded: 0 };
   for (const e of ledger.entries) {
     if (start !== null && e.atMs < start) continue;
-    u.held += e.held;
+    u.held += heldOf(e);
     u.captured += e.captured;
     u.refunded += e.refunded;
   }
@@ -51,84 +91,101 @@ export function availableFor(ledger: Ledger, limits: readonly SpendingLimit[], c
 
 export function totals(ledger: Ledger): WindowUsage {
   return ledger.entries.reduce(
-    (u, e) => ({
-      held: u.held + e.held,
-      captured: u.captured + e.captured,
-      refunded: u.refunded + e.refunded,
-    }),
+    (u, e) => ({ held: u.held + heldOf(e), captured: u.captured + e.captured, refunded: u.refunded + e.refunded }),
     { ...ledger.archived },
   );
 }
 
-const find = (ledger: Ledger, id: string): LedgerEntry | undefined => ledger.entries.find((e) => e.id === id);
+export function findEntry(ledger: Ledger, id: string): LedgerEntry | undefined {
+  return ledger.entries.find((e) => e.id === id);
+}
 
-/** An approved authorization: a new hold. */
-export function hold(ledger: Ledger, id: string, amount: number, atMs: number): Ledger {
-  if (find(ledger, id)) throw new Error(`transaction ${id} is already on the ledger`);
+export function newEntry(id: string, atMs: number, currency: string): LedgerEntry {
   return {
-    ...ledger,
-    entries: [...ledger.entries, { id, atMs, authorized: amount, held: amount, captured: 0, refunded: 0 }],
+    id,
+    atMs,
+    currency,
+    authorized: 0,
+    reversed: 0,
+    captured: 0,
+    refunded: 0,
+    cleared: false,
+    expired: false,
+    declined: false,
+    declineCode: null,
+    flags: [],
+    merchant: null,
   };
 }
 
-function update(ledger: Ledger, id: string, fn: (e: LedgerEntry) => LedgerEntry): Ledger {
-  return { ...ledger, entries: ledger.entries.map((e) => (e.id === id ? fn(e) : e)) };
+const addFlag = (e: LedgerEntry, flag: string): string[] => (e.flags.includes(flag) ? e.flags : [...e.flags, flag].sort());
+
+/** Applies `fn` to the entry `id` (created if missing), keeping the earliest event time. */
+export function upsert(ledger: Ledger, id: string, atMs: number, currency: string, fn: (e: LedgerEntry) => LedgerEntry): { ledger: Ledger; entry: LedgerEntry } {
+  const existing = findEntry(ledger, id);
+  const base = existing ?? newEntry(id, atMs, currency);
+  const entry = fn({ ...base, atMs: Math.min(base.atMs, atMs) });
+  const entries = existing ? ledger.entries.map((e) => (e.id === id ? entry : e)) : [...ledger.entries, entry];
+  return { ledger: { ...ledger, entries }, entry };
 }
 
-/** An incremental authorization: the hold grows. */
-export function increment(ledger: Ledger, id: string, amount: number): Ledger {
-  return update(ledger, id, (e) => ({ ...e, authorized: e.authorized + amount, held: e.held + amount }));
-}
-
-/** A (partial) reversal releases up to `amount` of the hold. Returns the amount released. */
-export function release(ledger: Ledger, id: string, amount: number): { ledger: Ledger; released: number } {
-  const e = find(ledger, id);
-  if (!e) return { ledger, released: 0 };
-  const released = Math.min(e.held, Math.max(0, amount));
-  return { ledger: update(ledger, id, (x) => ({ ...x, held: x.held - released })), released };
-}
-
-/**
- * A capture: counts `amount` as captured and releases the hold it settles. With `final`, whatever
- * remains held is released too (a partial capture closes the authorization). A capture with no
- * authorization (force capture) gets an entry of its own.
- */
-export function capture(ledger: Ledger, id: string, amount: number, atMs: number, final = true): Ledger {
-  const e = find(ledger, id);
-  if (!e) {
-    return {
-      ...ledger,
-      entries: [...ledger.entries, { id, atMs, authorized: 0, held: 0, captured: amount, refunded: 0 }],
-    };
-  }
-  return update(ledger, id, (x) => ({
-    ...x,
-    captured: x.captured + amount,
-    held: final ? 0 : Math.max(0, x.held - amount),
-  }));
-}
-
-/** A refund credits the card back (linked to its transaction, or an entry of its own). */
-export function refund(ledger: Ledger, id: string, amount: number, atMs: number): Ledger {
-  const e = find(ledger, id);
-  if (!e) {
-    return {
-      ...ledger,
-      entries: [...ledger.entries, { id, atMs, authorized: 0, held: 0, captured: 0, refunded: amount }],
-    };
-  }
-  return update(ledger, id, (x) => ({ ...x, refunded: x.refunded + amount }));
-}
+export const ops = {
+  /** An approved authorization (ours or the partner's advice): a hold of `amount`. */
+  authorize: (e: LedgerEntry, amount: number, merchant?: Record<string, unknown> | null): LedgerEntry => ({
+    ...e,
+    authorized: e.authorized + amount,
+    merchant: merchant ?? e.merchant,
+  }),
+  decline: (e: LedgerEntry, code: string, merchant?: Record<string, unknown> | null): LedgerEntry => ({
+    ...e,
+    declined: e.authorized === 0 ? true : e.declined,
+    declineCode: code,
+    merchant: merchant ?? e.merchant,
+  }),
+  increment: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, authorized: e.authorized + amount }),
+  reverse: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, reversed: e.reversed + amount }),
+  expire: (e: LedgerEntry): LedgerEntry => ({ ...e, expired: true }),
+  clear: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, captured: e.captured + amount, cleared: true }),
+  refund: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, refunded: e.refunded + amount }),
+  flag: (e: LedgerEntry, flag: string): LedgerEntry => ({ ...e, flags: addFlag(e, flag) }),
+};
 
 /** Moves settled entries older than every window into the all_time archive; keeps history bounded. */
 export function compact(ledger: Ledger, olderThanMs: number): Ledger {
   const keep: LedgerEntry[] = [];
   const archived = { ...ledger.archived };
   for (const e of ledger.entries) {
-    if (e.held === 0 && e.atMs < olderThanMs) {
+    if (heldOf(e) === 0 && (e.cleared || e.expired || e.declined) && e.atMs < olderThanMs) {
       archived.captured += e.captured;
       archived.refunded += e.refunded;
     } else keep.push(e);
   }
   return { entries: keep, archived };
+}
+
+/** The ledger effect of an asynchronous partner event (everything but requests and card status). */
+export function applyMoneyEvent(
+  ledger: Ledger,
+  ev:
+    | { kind: 'authorization.advice'; transactionId: string; amount: number; currency: string; approved: boolean; declineCode?: string; merchant?: Record<string, unknown>; occurredAtMs: number }
+    | { kind: 'authorization.reversal'; transactionId: string; amount: number; occurredAtMs: number }
+    | { kind: 'authorization.expiry'; transactionId: string; occurredAtMs: number }
+    | { kind: 'clearing'; transactionId: string; amount: number; currency: string; occurredAtMs: number }
+    | { kind: 'refund'; refundId: string; transactionId?: string; amount: number; currency: string; occurredAtMs: number },
+  cardCurrency: string,
+): { ledger: Ledger; entry: LedgerEntry } {
+  switch (ev.kind) {
+    case 'authorization.advice':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+        ops.flag(ev.approved ? ops.authorize(e, ev.amount, ev.merchant) : ops.decline(e, ev.declineCode ?? 'PARTNER_DECLINED', ev.merchant), 'advice'),
+      );
+    case 'authorization.reversal':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, (e) => ops.reverse(e, ev.amount));
+    case 'authorization.expiry':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, ops.expire);
+    case 'clearing':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) => ops.clear(e, ev.amount));
+    case 'refund':
+      return upsert(ledger, ev.transactionId ?? `refund:${ev.refundId}`, ev.occurredAtMs, ev.currency, (e) => ops.refund(e, ev.amount));
+  }
 }
