@@ -20,9 +20,9 @@ async function main(): Promise<void> {
     temporal,
     vault: new Vault(config.vaultKey),
     logger,
+    cards: { taskQueue: config.temporal.taskQueue },
     config: {
       publicUrl: config.publicUrl,
-      taskQueue: config.temporal.taskQueue,
       temporalUiUrl: config.temporal.uiUrl,
       temporalNamespace: config.temporal.namespace,
       bodyLimitBytes: config.bodyLimitBytes,

@@ -4,6 +4,8 @@ import { createKnex } from './src/db/knex';
 import { createLogger } from './src/lib/logger';
 import { Vault } from './src/vault/vault';
 import { createWorker, installTemporalLogging } from './src/worker/create-worker';
+import { connectClient } from './src/temporal/connection';
+import { startSweeper } from './src/services/webhooks';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,6 +21,18 @@ async function main(): Promise<void> {
     sandboxSecret: config.vaultKey,
     temporal: config.temporal,
   });
+  // The outbox sweeper hands off webhook deliveries whose first hand-off failed, and parked ones.
+  const client = await connectClient(config.temporal.address, config.temporal.namespace);
+  const sweeper = startSweeper(
+    {
+      knex,
+      vault: new Vault(config.vaultKey),
+      temporal: client,
+      cards: { taskQueue: config.temporal.taskQueue },
+      log: logger,
+    },
+    config.outboxSweepIntervalMs,
+  );
   const stop = (): void => worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
@@ -27,6 +41,8 @@ async function main(): Promise<void> {
     'worker started',
   );
   await worker.run();
+  await sweeper.stop();
+  await client.connection.close();
   await connection.close();
   await knex.destroy();
   logger.info('worker stopped');

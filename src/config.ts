@@ -24,6 +24,7 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
+  OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -40,6 +41,7 @@ export interface AppConfig {
   vaultKey: string;
   sandboxEnabled: boolean;
   bodyLimitBytes: number;
+  outboxSweepIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -66,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     vaultKey: e.VAULT_KEY,
     sandboxEnabled: e.SANDBOX_ENABLED,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
+    outboxSweepIntervalMs: e.OUTBOX_SWEEP_INTERVAL_MS,
   };
 }

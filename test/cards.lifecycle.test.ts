@@ -32,7 +32,11 @@ describe('card expiry', () => {
       actorType: 'system',
       cause: 'card_expired',
     });
-    expect((await h.knex('sandbox.cards').where({ id: card.partnerCardId }).first()).status).toBe('canceled');
+    // The partner is told right after the transition is recorded.
+    await eventually(
+      async () =>
+        (await h.knex('sandbox.cards').where({ id: card.partnerCardId }).first()).status === 'canceled',
+    );
     const desc = await h.temporal.workflow.getHandle(cardWorkflowId(t.id, card.id)).describe();
     expect(desc.typedSearchAttributes.get(CardStatusSA)).toBe('expired');
     const refreeze = await h.request('POST', `/v1/cards/${card.id}/freeze`, { key: t.appKey });

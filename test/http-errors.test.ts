@@ -102,6 +102,33 @@ describe('bad input gets a 4xx with the error shape, never a 500', () => {
     expectError(await h.request('GET', '/v1/cards?userId=%00', { key: t.appKey }), 400, 'VALIDATION_FAILED');
   });
 
+  it('deeply nested JSON → 400, not a stack overflow', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const res = await h.request('POST', '/v1/cards', {
+      key: t.appKey,
+      rawBody: deep,
+      headers: { 'content-type': 'application/json', 'idempotency-key': uniq('k') },
+    });
+    expectError(res, 400, 'VALIDATION_FAILED');
+    const unauth = await h.request('POST', '/v1/users', {
+      rawBody: deep,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unauth.status).toBeLessThan(500);
+  });
+
+  it('refuses spending limits that never accumulate', async () => {
+    const user = await newUser(h, t);
+    for (const spendingLimits of [[], [{ amount: 500, interval: 'per_authorization' }]]) {
+      const res = await h.request('POST', '/v1/cards', {
+        key: t.appKey,
+        body: { userId: user.id, currency: 'USD', controls: { spendingLimits } },
+        headers: { 'idempotency-key': uniq('k') },
+      });
+      expectError(res, 400, 'VALIDATION_FAILED');
+    }
+  });
+
   it('unknown routes → 404, wrong methods → 405, bad cursors and ids → 4xx', async () => {
     expectError(await h.request('GET', '/v2/nothing', { key: t.appKey }), 404, 'ROUTE_NOT_FOUND');
     expectError(await h.request('DELETE', '/v1/cards', { key: t.appKey }), 405, 'METHOD_NOT_ALLOWED');

@@ -66,6 +66,39 @@ describe('tenancy', () => {
     expect(serialized.includes(a.appKey)).toBe(false);
   });
 
+  it('never stores a new tenant’s keys in the idempotency record; a replay shows them redacted', async () => {
+    const slug = `t-${Date.now().toString(36)}`;
+    const headers = { 'idempotency-key': `create-${slug}` };
+    const first = await h.request('POST', '/admin/tenants', {
+      key: h.platformKey,
+      body: { slug, name: 'x' },
+      headers,
+    });
+    expect(first.status).toBe(201);
+    const replay = await h.request('POST', '/admin/tenants', {
+      key: h.platformKey,
+      body: { slug, name: 'x' },
+      headers,
+    });
+    expect(replay.status).toBe(201);
+    expect(replay.body).toMatchObject({
+      id: first.body.id,
+      appKey: '[shown once]',
+      sandboxWebhookSecret: '[shown once]',
+    });
+    const stored = JSON.stringify(
+      await h.knex('idempotency_keys').where({ key: headers['idempotency-key'] }),
+    );
+    for (const secret of [
+      first.body.appKey,
+      first.body.operatorKey,
+      first.body.approverKey,
+      first.body.sandboxWebhookSecret,
+    ]) {
+      expect(stored.includes(secret)).toBe(false);
+    }
+  });
+
   it('creates a tenant once per slug', async () => {
     const res = await h.request('POST', '/admin/tenants', {
       key: h.platformKey,

@@ -3,6 +3,8 @@ import { Context } from '@temporalio/activity';
 import { checkIssuance, resolveControls } from '../domain/policy';
 import type { CardControlsInput } from '../domain/controls';
 import { cardWorkflowId } from '../domain/ids';
+import { TRANSACTION_EVENT_TYPE, type CanonicalEvent } from '../domain/events';
+import { derivedId } from '../lib/ids';
 import { windowStart } from '../domain/time-windows';
 import { Card } from '../db/models';
 import { getPartner, type PartnerRegistry } from '../partners/types';
@@ -13,6 +15,9 @@ import type {
   CreateAtPartnerInput,
   CreateAtPartnerResult,
   RecordActionDecisionInput,
+  RecordMoneyEventInput,
+  RecordMoneyEventResult,
+  RecordOutcomeInput,
   RecordTransitionInput,
   ReserveIssuanceInput,
   ReserveIssuanceResult,
@@ -232,6 +237,166 @@ export function createCardActivities(deps: CardActivityDeps) {
         })
         .onConflict(['tenantId', 'actionId', 'decision'])
         .ignore();
+    },
+
+    /**
+     * Writes a partner money event once (transaction_events.event_key is unique), the transaction
+     * snapshot the workflow computed, and the delivery's outcome (applied, or duplicate when the
+     * event was already written). Returns whether this call wrote it: the workflow changes its
+     * ledger only then, so no event is counted twice even past its in-memory dedupe window.
+     */
+    async recordMoneyEvent(input: RecordMoneyEventInput): Promise<RecordMoneyEventResult> {
+      const { event: ev, entry } = input;
+      return knex.transaction(async (trx) => {
+        const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
+        const amount = 'amount' in ev ? ev.amount : 0;
+        const currency = 'currency' in ev ? ev.currency : entry.currency;
+        const transactionId = derivedId('transaction', input.tenantId, ev.partner, entry.id);
+        const eventKey = `${ev.partner}:${ev.eventId}`;
+        const inserted = await trx('transaction_events')
+          .insert({
+            tenantId: input.tenantId,
+            cardId: input.cardId,
+            transactionId,
+            partnerTransactionId: entry.id,
+            type,
+            amount,
+            currency,
+            source: input.source,
+            deliveryId: input.deliveryId,
+            eventKey,
+            data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
+            occurredAt: new Date(ev.occurredAtMs),
+          })
+          .onConflict(['tenantId', 'eventKey'])
+          .ignore()
+          .returning('id');
+        if (!inserted.length) {
+          // Written before: by an earlier attempt of this very call (its commit key), or by another delivery.
+          const prior = await trx('transaction_events').where({ tenantId: input.tenantId, eventKey }).first();
+          const ours = prior?.data?.commitKey === input.commitKey;
+          if (!ours && input.deliveryId) {
+            await trx('webhook_outcomes').insert({
+              tenantId: input.tenantId,
+              deliveryId: input.deliveryId,
+              outcome: 'duplicate',
+              eventId: ev.eventId,
+              eventType: ev.kind,
+              cardId: input.cardId,
+              details: JSON.stringify({ source: input.source, transactionId }),
+            });
+          }
+          return { applied: ours, priorDecision: prior?.data?.decision ?? null };
+        }
+        await trx('transactions')
+          .insert({
+            id: transactionId,
+            tenantId: input.tenantId,
+            cardId: input.cardId,
+            partner: ev.partner,
+            partnerTransactionId: entry.id,
+            status: entry.status,
+            currency: entry.currency,
+            authorizedAmount: entry.authorized,
+            heldAmount: entry.held,
+            capturedAmount: entry.captured,
+            refundedAmount: entry.refunded,
+            reversedAmount: entry.reversed,
+            merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
+            declineCode: entry.declineCode,
+            flags: entry.allFlags,
+            authorizedAt: new Date(entry.atMs),
+          })
+          .onConflict(['tenantId', 'partner', 'partnerTransactionId'])
+          .merge([
+            'status',
+            'authorizedAmount',
+            'heldAmount',
+            'capturedAmount',
+            'refundedAmount',
+            'reversedAmount',
+            'merchant',
+            'declineCode',
+            'flags',
+            'authorizedAt',
+            'updatedAt',
+          ]);
+        if (input.deliveryId) {
+          await trx('webhook_outcomes').insert({
+            tenantId: input.tenantId,
+            deliveryId: input.deliveryId,
+            outcome: 'applied',
+            eventId: ev.eventId,
+            eventType: ev.kind,
+            cardId: input.cardId,
+            details: JSON.stringify({
+              source: input.source,
+              transactionId,
+              ...(input.decision ? { decision: input.decision } : {}),
+            }),
+          });
+        }
+        return { applied: true, priorDecision: null };
+      });
+    },
+
+    async recordOutcome(input: RecordOutcomeInput): Promise<void> {
+      await knex('webhook_outcomes').insert({
+        tenantId: input.tenantId,
+        deliveryId: input.deliveryId,
+        outcome: input.outcome,
+        eventId: input.eventId,
+        eventType: input.eventType,
+        cardId: input.cardId,
+        error: input.error ?? null,
+        details: JSON.stringify(input.details ?? {}),
+      });
+    },
+
+    /** The program rules an authorization decision needs (the policy version in force). */
+    async loadProgram(input: { tenantId: string }) {
+      const { version, policy } = await currentPolicy(knex, input.tenantId);
+      return {
+        version,
+        regions: policy.regions,
+        blockedMccs: policy.blockedMccs,
+        timeZone: policy.timeZone,
+        weekStartsOn: policy.weekStartsOn,
+        holdExpiryDays: policy.holdExpiryDays,
+      };
+    },
+
+    /**
+     * Deliveries parked because they arrived before the card was known: claimed by the card's
+     * workflow once issuance gave the card its partner id.
+     */
+    async claimParkedEvents(input: { tenantId: string; cardId: string }) {
+      return knex.transaction(async (trx) => {
+        const card = await trx('cards').where({ tenantId: input.tenantId, id: input.cardId }).first();
+        if (!card?.partnerCardId) return [];
+        // Parked rows, and rows already handed to this card (a retried claim must return what the
+        // first attempt took; the workflow drops what it has already applied).
+        const rows = await trx('webhook_handoffs')
+          .where({ tenantId: input.tenantId, partner: card.partner, partnerCardId: card.partnerCardId })
+          .where((q) => q.where({ status: 'parked' }).orWhere({ status: 'handed_off', cardId: card.id }))
+          .forUpdate()
+          .orderBy('createdAt');
+        if (!rows.length) return [];
+        await trx('webhook_handoffs')
+          .whereIn(
+            'deliveryId',
+            rows.map((r: { deliveryId: string }) => r.deliveryId),
+          )
+          .where({ status: 'parked' })
+          .update({ status: 'handed_off', cardId: card.id, updatedAt: trx.fn.now() });
+        return rows.map(
+          (r: { deliveryId: string; event: CanonicalEvent; source: 'partner' | 'reconciliation' }) => ({
+            deliveryId: r.deliveryId,
+            event: r.event,
+            source: r.source,
+          }),
+        );
+      });
     },
 
     /** Tells the partner about a status the platform decided. */

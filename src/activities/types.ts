@@ -1,5 +1,7 @@
 import type { ActorType, CardStatus } from '../domain/card-state';
 import type { CardControls } from '../domain/controls';
+import type { CanonicalEvent } from '../domain/events';
+import type { LedgerEntry, TransactionStatus } from '../domain/ledger';
 import type { IssuanceRefusal } from '../domain/policy';
 
 export interface ReserveIssuanceInput {
@@ -84,4 +86,41 @@ export interface RecordActionDecisionInput {
   decidedBy: string;
   note?: string;
   after?: Record<string, unknown>;
+}
+
+export interface RecordMoneyEventInput {
+  tenantId: string;
+  cardId: string;
+  deliveryId: string | null;
+  source: 'partner' | 'reconciliation';
+  event: CanonicalEvent;
+  /** The ledger entry after the event, with its derived values. */
+  entry: LedgerEntry & { held: number; status: TransactionStatus; allFlags: string[] };
+  decision?: {
+    approved: boolean;
+    approvedAmount: number;
+    declineCode: string | null;
+    reason?: string;
+    policyVersion?: number;
+  };
+  /** Unique per write the workflow makes: a retried attempt of the same write recognises its own row. */
+  commitKey: string;
+}
+
+export interface RecordMoneyEventResult {
+  /** True when this call's write is the one on record (first attempt or a retry of it). */
+  applied: boolean;
+  /** The decision stored with the event when another delivery wrote it first. */
+  priorDecision: { approved: boolean; approvedAmount: number; declineCode: string | null } | null;
+}
+
+export interface RecordOutcomeInput {
+  tenantId: string;
+  deliveryId: string;
+  outcome: 'applied' | 'duplicate' | 'ignored' | 'failed';
+  eventId: string;
+  eventType: string;
+  cardId: string;
+  error?: string;
+  details?: Record<string, unknown>;
 }

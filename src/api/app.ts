@@ -9,6 +9,7 @@ import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
 import { usersRouter } from './users/router';
+import { webhooksRouter } from './webhooks/router';
 
 /** Builds the Koa app from its dependencies; only server.ts listens. */
 export function createApp(deps: ApiDeps): Koa<AppState> {
@@ -19,6 +20,9 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   app.use(open.routes());
 
   app.use(bodyReader(deps.config.bodyLimitBytes, ['/webhooks/']));
+
+  const hooks = webhooksRouter(deps);
+  app.use(hooks.routes());
 
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));

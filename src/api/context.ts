@@ -4,21 +4,21 @@ import type { Logger } from 'pino';
 import type Koa from 'koa';
 import type { ApiKeyRole } from '../domain/auth';
 import type { Vault } from '../vault/vault';
+import type { CardWorkflowConfig } from '../services/card-workflows';
 
 export interface ApiDeps {
   knex: Knex;
   temporal: Client;
   vault: Vault;
   logger: Logger;
+  /** How card workflows are started: task queue and continue-as-new cap. */
+  cards: CardWorkflowConfig;
   config: {
     publicUrl: string;
-    taskQueue: string;
     temporalUiUrl: string;
     temporalNamespace: string;
     bodyLimitBytes: number;
     sandboxEnabled: boolean;
-    /** Card workflows continue as new after this many history events (0 = only when Temporal suggests). */
-    cardWorkflowMaxHistoryEvents?: number;
   };
 }
 
@@ -33,6 +33,8 @@ export interface AppState {
   log: Logger;
   auth?: AuthInfo;
   rawBody?: Buffer;
+  /** Set by the idempotency middleware: hash of method, path and body. */
+  requestHash?: string;
 }
 
 export type AppContext = Koa.ParameterizedContext<AppState> & { params: Record<string, string> };

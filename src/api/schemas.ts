@@ -18,12 +18,22 @@ export const SpendingLimitSchema = z.strictObject({
   interval: z.enum(SPENDING_INTERVALS),
 });
 
+/**
+ * A set of spending limits: one per interval, and at least one that accumulates (daily, weekly,
+ * monthly or all_time): a card with only a per-authorization limit could be used without end.
+ */
+export const SpendingLimitsSchema = z
+  .array(SpendingLimitSchema)
+  .min(1)
+  .max(10)
+  .refine((ls) => new Set(ls.map((l) => l.interval)).size === ls.length, 'one limit per interval')
+  .refine(
+    (ls) => ls.some((l) => l.interval !== 'per_authorization'),
+    'at least one daily, weekly, monthly or all_time limit',
+  );
+
 export const ControlsSchema = z.strictObject({
-  spendingLimits: z
-    .array(SpendingLimitSchema)
-    .max(10)
-    .refine((ls) => new Set(ls.map((l) => l.interval)).size === ls.length, 'one limit per interval')
-    .optional(),
+  spendingLimits: SpendingLimitsSchema.optional(),
   allowedRegions: z.array(Region).min(1).max(100).optional(),
   blockedMccs: z.array(Mcc).max(500).optional(),
   allowedMccs: z.array(Mcc).max(500).optional(),
@@ -36,7 +46,7 @@ export const PolicySchema = z.strictObject({
   regions: z.array(Region).min(1).max(300),
   defaultCurrency: Currency,
   maxCardSpendLimit: PositiveMinorUnits,
-  defaultSpendingLimits: z.array(SpendingLimitSchema).max(10),
+  defaultSpendingLimits: SpendingLimitsSchema,
   weeklyCardLimitPerUser: z.number().int().nonnegative().nullable(),
   weeklySpendLimitPerUser: MinorUnits.nullable(),
   blockedMccs: z.array(Mcc).max(500),

@@ -4,7 +4,8 @@ import { spentIn } from './balances';
 import type { SpendingLimit } from './controls';
 import { availableFor, emptyLedger, heldOf, ops, upsert, usageIn, type Ledger } from './ledger';
 
-const hold = (l: Ledger, id: string, amount: number, atMs: number): Ledger => upsert(l, id, atMs, 'USD', (e) => ops.authorize(e, amount)).ledger;
+const hold = (l: Ledger, id: string, amount: number, atMs: number): Ledger =>
+  upsert(l, id, atMs, 'USD', (e) => ops.authorize(e, amount)).ledger;
 import { SPENDING_INTERVALS } from './time-windows';
 
 const T0 = Date.parse('2026-11-20T12:00:00Z');
@@ -194,7 +195,8 @@ describe('spending limits (property)', () => {
                 ledger = upsert(ledger, e.id, e.atMs, 'USD', fn).ledger;
               };
               if (op.kind === 'reverse') apply((x) => ops.reverse(x, op.amount));
-              else if (op.kind === 'capture' && heldOf(e) > 0) apply((x) => ops.clear(x, Math.floor(heldOf(x) * op.fraction)));
+              else if (op.kind === 'capture' && heldOf(e) > 0)
+                apply((x) => ops.clear(x, Math.floor(heldOf(x) * op.fraction)));
               else if (op.kind === 'refund' && e.captured - e.refunded > 0)
                 apply((x) => ops.refund(x, Math.floor((x.captured - x.refunded) * op.fraction)));
             }

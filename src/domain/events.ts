@@ -15,7 +15,13 @@ interface Base {
 }
 
 export type CanonicalEvent =
-  | (Base & { kind: 'authorization.request'; transactionId: string; amount: number; currency: string; merchant: Merchant })
+  | (Base & {
+      kind: 'authorization.request';
+      transactionId: string;
+      amount: number;
+      currency: string;
+      merchant: Merchant;
+    })
   | (Base & {
       kind: 'authorization.advice';
       transactionId: string;
@@ -46,7 +52,10 @@ export const TRANSACTION_EVENT_TYPE: Partial<Record<CanonicalKind, string>> = {
 };
 
 /** Events that the partner waits on for an answer (answered by the `authorize` update, not a signal). */
-export const SYNCHRONOUS_KINDS: readonly CanonicalKind[] = ['authorization.request', 'authorization.increment'];
+export const SYNCHRONOUS_KINDS: readonly CanonicalKind[] = [
+  'authorization.request',
+  'authorization.increment',
+];
 
 /** Replaces every run of 12–19 digits (a possible card number) by its last four behind asterisks. */
 export function maskCardNumbers(text: string): string {

@@ -1,5 +1,15 @@
 import fc from 'fast-check';
-import { applyMoneyEvent, emptyLedger, flagsOf, heldOf, ops, statusOf, totals, upsert, type Ledger } from './ledger';
+import {
+  applyMoneyEvent,
+  emptyLedger,
+  flagsOf,
+  heldOf,
+  ops,
+  statusOf,
+  totals,
+  upsert,
+  type Ledger,
+} from './ledger';
 import { maskCardNumbers } from './events';
 
 type MoneyEvent = Parameters<typeof applyMoneyEvent>[1] & { eventId: string };
@@ -17,7 +27,9 @@ function applyStream(events: MoneyEvent[]): Ledger {
 }
 
 const canonical = (l: Ledger) =>
-  [...l.entries].sort((a, b) => a.id.localeCompare(b.id)).map((e) => ({ ...e, flags: flagsOf(e), held: heldOf(e), status: statusOf(e) }));
+  [...l.entries]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((e) => ({ ...e, flags: flagsOf(e), held: heldOf(e), status: statusOf(e) }));
 
 /** A plausible event stream for a few transactions, in partner order. */
 const streamArb: fc.Arbitrary<MoneyEvent[]> = fc
@@ -36,13 +48,59 @@ const streamArb: fc.Arbitrary<MoneyEvent[]> = fc
     let t = Date.parse('2026-11-20T10:00:00Z');
     txns.forEach((x, i) => {
       const id = `txn_${i}`;
-      events.push({ eventId: `${id}:a`, kind: 'authorization.advice', transactionId: id, amount: x.amount, currency: 'USD', approved: true, occurredAtMs: (t += 1000) });
-      if (x.reversal !== null) events.push({ eventId: `${id}:r`, kind: 'authorization.reversal', transactionId: id, amount: x.reversal, occurredAtMs: (t += 1000) });
-      x.clearings.forEach((c, j) => events.push({ eventId: `${id}:c${j}`, kind: 'clearing', transactionId: id, amount: c, currency: 'USD', occurredAtMs: (t += 1000) }));
-      if (x.refund !== null) events.push({ eventId: `${id}:f`, kind: 'refund', refundId: `rf_${i}`, transactionId: id, amount: x.refund, currency: 'USD', occurredAtMs: (t += 1000) });
-      if (x.expires) events.push({ eventId: `${id}:x`, kind: 'authorization.expiry', transactionId: id, occurredAtMs: (t += 1000) });
+      events.push({
+        eventId: `${id}:a`,
+        kind: 'authorization.advice',
+        transactionId: id,
+        amount: x.amount,
+        currency: 'USD',
+        approved: true,
+        occurredAtMs: (t += 1000),
+      });
+      if (x.reversal !== null)
+        events.push({
+          eventId: `${id}:r`,
+          kind: 'authorization.reversal',
+          transactionId: id,
+          amount: x.reversal,
+          occurredAtMs: (t += 1000),
+        });
+      x.clearings.forEach((c, j) =>
+        events.push({
+          eventId: `${id}:c${j}`,
+          kind: 'clearing',
+          transactionId: id,
+          amount: c,
+          currency: 'USD',
+          occurredAtMs: (t += 1000),
+        }),
+      );
+      if (x.refund !== null)
+        events.push({
+          eventId: `${id}:f`,
+          kind: 'refund',
+          refundId: `rf_${i}`,
+          transactionId: id,
+          amount: x.refund,
+          currency: 'USD',
+          occurredAtMs: (t += 1000),
+        });
+      if (x.expires)
+        events.push({
+          eventId: `${id}:x`,
+          kind: 'authorization.expiry',
+          transactionId: id,
+          occurredAtMs: (t += 1000),
+        });
     });
-    events.push({ eventId: 'unlinked', kind: 'refund', refundId: 'rf_u', amount: 77, currency: 'USD', occurredAtMs: (t += 1000) });
+    events.push({
+      eventId: 'unlinked',
+      kind: 'refund',
+      refundId: 'rf_u',
+      amount: 77,
+      currency: 'USD',
+      occurredAtMs: (t += 1000),
+    });
     return events;
   });
 
@@ -71,25 +129,47 @@ describe('ledger', () => {
   it('follows the lifecycle: partial capture releases the rest, over- and force captures are counted and flagged', () => {
     let l = upsert(emptyLedger(), 't1', 1, 'USD', (e) => ops.authorize(e, 10_000)).ledger;
     expect(heldOf(l.entries[0]!)).toBe(10_000);
-    l = applyMoneyEvent(l, { kind: 'clearing', transactionId: 't1', amount: 8_000, currency: 'USD', occurredAtMs: 2 }, 'USD').ledger;
+    l = applyMoneyEvent(
+      l,
+      { kind: 'clearing', transactionId: 't1', amount: 8_000, currency: 'USD', occurredAtMs: 2 },
+      'USD',
+    ).ledger;
     expect(l.entries[0]).toMatchObject({ captured: 8_000 });
     expect(heldOf(l.entries[0]!)).toBe(0);
     expect(statusOf(l.entries[0]!)).toBe('closed');
-    l = applyMoneyEvent(l, { kind: 'clearing', transactionId: 't1', amount: 3_000, currency: 'USD', occurredAtMs: 3 }, 'USD').ledger;
+    l = applyMoneyEvent(
+      l,
+      { kind: 'clearing', transactionId: 't1', amount: 3_000, currency: 'USD', occurredAtMs: 3 },
+      'USD',
+    ).ledger;
     expect(flagsOf(l.entries[0]!)).toEqual(['over_capture']);
-    l = applyMoneyEvent(l, { kind: 'clearing', transactionId: 't2', amount: 500, currency: 'USD', occurredAtMs: 4 }, 'USD').ledger;
+    l = applyMoneyEvent(
+      l,
+      { kind: 'clearing', transactionId: 't2', amount: 500, currency: 'USD', occurredAtMs: 4 },
+      'USD',
+    ).ledger;
     expect(flagsOf(l.entries[1]!)).toEqual(['force_capture']);
     expect(totals(l)).toEqual({ held: 0, captured: 11_500, refunded: 0 });
-    l = applyMoneyEvent(l, { kind: 'authorization.reversal', transactionId: 't3', amount: 100, occurredAtMs: 5 }, 'USD').ledger;
+    l = applyMoneyEvent(
+      l,
+      { kind: 'authorization.reversal', transactionId: 't3', amount: 100, occurredAtMs: 5 },
+      'USD',
+    ).ledger;
     l = upsert(l, 't3', 5, 'USD', (e) => ops.authorize(e, 300)).ledger;
     expect(heldOf(l.entries[2]!)).toBe(200); // the early reversal applied once the authorization arrived
-    l = applyMoneyEvent(l, { kind: 'authorization.expiry', transactionId: 't3', occurredAtMs: 6 }, 'USD').ledger;
+    l = applyMoneyEvent(
+      l,
+      { kind: 'authorization.expiry', transactionId: 't3', occurredAtMs: 6 },
+      'USD',
+    ).ledger;
     expect(heldOf(l.entries[2]!)).toBe(0);
     expect(statusOf(l.entries[2]!)).toBe('expired');
   });
 
   it('masks card numbers in text', () => {
-    expect(maskCardNumbers('{"number":"4000001234567899","amount":1500}')).toBe('{"number":"************7899","amount":1500}');
+    expect(maskCardNumbers('{"number":"4000001234567899","amount":1500}')).toBe(
+      '{"number":"************7899","amount":1500}',
+    );
     expect(maskCardNumbers('id 12345 and 2026')).toBe('id 12345 and 2026');
   });
 });

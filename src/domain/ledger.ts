@@ -32,7 +32,7 @@ export interface LedgerEntry {
   declineCode: string | null;
   /** Explicit notes (`advice`, `stand_in`, …); see flagsOf for the derived ones. */
   flags: string[];
-  merchant: Record<string, unknown> | null;
+  merchant: object | null;
 }
 
 export interface Ledger {
@@ -91,7 +91,11 @@ export function availableFor(ledger: Ledger, limits: readonly SpendingLimit[], c
 
 export function totals(ledger: Ledger): WindowUsage {
   return ledger.entries.reduce(
-    (u, e) => ({ held: u.held + heldOf(e), captured: u.captured + e.captured, refunded: u.refunded + e.refunded }),
+    (u, e) => ({
+      held: u.held + heldOf(e),
+      captured: u.captured + e.captured,
+      refunded: u.refunded + e.refunded,
+    }),
     { ...ledger.archived },
   );
 }
@@ -118,25 +122,34 @@ export function newEntry(id: string, atMs: number, currency: string): LedgerEntr
   };
 }
 
-const addFlag = (e: LedgerEntry, flag: string): string[] => (e.flags.includes(flag) ? e.flags : [...e.flags, flag].sort());
+const addFlag = (e: LedgerEntry, flag: string): string[] =>
+  e.flags.includes(flag) ? e.flags : [...e.flags, flag].sort();
 
 /** Applies `fn` to the entry `id` (created if missing), keeping the earliest event time. */
-export function upsert(ledger: Ledger, id: string, atMs: number, currency: string, fn: (e: LedgerEntry) => LedgerEntry): { ledger: Ledger; entry: LedgerEntry } {
+export function upsert(
+  ledger: Ledger,
+  id: string,
+  atMs: number,
+  currency: string,
+  fn: (e: LedgerEntry) => LedgerEntry,
+): { ledger: Ledger; entry: LedgerEntry } {
   const existing = findEntry(ledger, id);
   const base = existing ?? newEntry(id, atMs, currency);
   const entry = fn({ ...base, atMs: Math.min(base.atMs, atMs) });
-  const entries = existing ? ledger.entries.map((e) => (e.id === id ? entry : e)) : [...ledger.entries, entry];
+  const entries = existing
+    ? ledger.entries.map((e) => (e.id === id ? entry : e))
+    : [...ledger.entries, entry];
   return { ledger: { ...ledger, entries }, entry };
 }
 
 export const ops = {
   /** An approved authorization (ours or the partner's advice): a hold of `amount`. */
-  authorize: (e: LedgerEntry, amount: number, merchant?: Record<string, unknown> | null): LedgerEntry => ({
+  authorize: (e: LedgerEntry, amount: number, merchant?: object | null): LedgerEntry => ({
     ...e,
     authorized: e.authorized + amount,
     merchant: merchant ?? e.merchant,
   }),
-  decline: (e: LedgerEntry, code: string, merchant?: Record<string, unknown> | null): LedgerEntry => ({
+  decline: (e: LedgerEntry, code: string, merchant?: object | null): LedgerEntry => ({
     ...e,
     declined: e.authorized === 0 ? true : e.declined,
     declineCode: code,
@@ -145,7 +158,11 @@ export const ops = {
   increment: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, authorized: e.authorized + amount }),
   reverse: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, reversed: e.reversed + amount }),
   expire: (e: LedgerEntry): LedgerEntry => ({ ...e, expired: true }),
-  clear: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, captured: e.captured + amount, cleared: true }),
+  clear: (e: LedgerEntry, amount: number): LedgerEntry => ({
+    ...e,
+    captured: e.captured + amount,
+    cleared: true,
+  }),
   refund: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, refunded: e.refunded + amount }),
   flag: (e: LedgerEntry, flag: string): LedgerEntry => ({ ...e, flags: addFlag(e, flag) }),
 };
@@ -167,25 +184,50 @@ export function compact(ledger: Ledger, olderThanMs: number): Ledger {
 export function applyMoneyEvent(
   ledger: Ledger,
   ev:
-    | { kind: 'authorization.advice'; transactionId: string; amount: number; currency: string; approved: boolean; declineCode?: string; merchant?: Record<string, unknown>; occurredAtMs: number }
+    | {
+        kind: 'authorization.advice';
+        transactionId: string;
+        amount: number;
+        currency: string;
+        approved: boolean;
+        declineCode?: string;
+        merchant?: object;
+        occurredAtMs: number;
+      }
     | { kind: 'authorization.reversal'; transactionId: string; amount: number; occurredAtMs: number }
     | { kind: 'authorization.expiry'; transactionId: string; occurredAtMs: number }
     | { kind: 'clearing'; transactionId: string; amount: number; currency: string; occurredAtMs: number }
-    | { kind: 'refund'; refundId: string; transactionId?: string; amount: number; currency: string; occurredAtMs: number },
+    | {
+        kind: 'refund';
+        refundId: string;
+        transactionId?: string;
+        amount: number;
+        currency: string;
+        occurredAtMs: number;
+      },
   cardCurrency: string,
 ): { ledger: Ledger; entry: LedgerEntry } {
   switch (ev.kind) {
     case 'authorization.advice':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
-        ops.flag(ev.approved ? ops.authorize(e, ev.amount, ev.merchant) : ops.decline(e, ev.declineCode ?? 'PARTNER_DECLINED', ev.merchant), 'advice'),
+        ops.flag(
+          ev.approved
+            ? ops.authorize(e, ev.amount, ev.merchant)
+            : ops.decline(e, ev.declineCode ?? 'PARTNER_DECLINED', ev.merchant),
+          'advice',
+        ),
       );
     case 'authorization.reversal':
-      return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, (e) => ops.reverse(e, ev.amount));
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, (e) =>
+        ops.reverse(e, ev.amount),
+      );
     case 'authorization.expiry':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, ops.expire);
     case 'clearing':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) => ops.clear(e, ev.amount));
     case 'refund':
-      return upsert(ledger, ev.transactionId ?? `refund:${ev.refundId}`, ev.occurredAtMs, ev.currency, (e) => ops.refund(e, ev.amount));
+      return upsert(ledger, ev.transactionId ?? `refund:${ev.refundId}`, ev.occurredAtMs, ev.currency, (e) =>
+        ops.refund(e, ev.amount),
+      );
   }
 }

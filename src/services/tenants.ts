@@ -61,7 +61,13 @@ export async function createTenant(
     const taken = await trx('tenants').where({ slug: input.slug }).first();
     if (taken) throw new ApiError('TENANT_SLUG_TAKEN', `a tenant with slug ${input.slug} exists`);
     const id = newId('tenant');
-    await trx('tenants').insert({ id, slug: input.slug, name: input.name, policyVersion: 1 });
+    const created = await trx('tenants')
+      .insert({ id, slug: input.slug, name: input.name, policyVersion: 1 })
+      .onConflict('slug')
+      .ignore()
+      .returning('id');
+    // A concurrent request took the slug between the check above and this insert.
+    if (!created.length) throw new ApiError('TENANT_SLUG_TAKEN', `a tenant with slug ${input.slug} exists`);
     await trx('tenant_policies').insert({
       tenantId: id,
       version: 1,

@@ -1,6 +1,8 @@
 import type { ActorType, CardStatus } from '../domain/card-state';
 import type { CardControls } from '../domain/controls';
 import type { CardActionType } from '../domain/overrides';
+import { emptyLedger, type Ledger } from '../domain/ledger';
+import type { ProgramForDecision } from '../domain/authorization';
 
 /** An applied override that a timer will revert. */
 export interface PendingOverride {
@@ -27,6 +29,20 @@ export interface CardWorkflowState {
   pendingOverrides: PendingOverride[];
   /** Idempotency map: request key → result, newest last, bounded. Temporal's update-id dedupe lasts one run only. */
   recentResults: Array<[string, unknown]>;
+  /** The card's books: the workflow is the only writer of its balances. */
+  ledger: Ledger;
+  /** Approved authorizations so far (maxAuthorizations). */
+  approvals: number;
+  /** Counter behind the commit keys of money-event writes (unique per card across runs). */
+  moneySeq: number;
+  /** Partner time of the last status change, to refuse stale card.updated events. */
+  statusChangedAtMs: number | null;
+  /** Partner events already applied, with the delivery that applied each, newest last, bounded (the database's unique keys are the backstop). */
+  seenEventIds: Array<[string, string | null]>;
+  /** The program rules an authorization needs, with the policy version and when they were loaded. */
+  program: (ProgramForDecision & { version: number; loadedAtMs: number }) | null;
+  /** Hash of the request that issued the card (its id derives from that request's Idempotency-Key). */
+  issueRequestHash: string | null;
   /** Number of runs before this one (continue-as-new). */
   runsSoFar: number;
   /** Monotonic counter for event keys of state transitions, so keys stay unique across runs. */
@@ -34,6 +50,7 @@ export interface CardWorkflowState {
 }
 
 export const RECENT_RESULTS_KEPT = 500;
+export const SEEN_EVENTS_KEPT = 2000;
 
 export interface CardWorkflowInput {
   tenantId: string;
@@ -58,6 +75,13 @@ export function initialState(tenantId: string, cardId: string): CardWorkflowStat
     controls: null,
     pendingOverrides: [],
     recentResults: [],
+    ledger: emptyLedger(),
+    approvals: 0,
+    moneySeq: 0,
+    statusChangedAtMs: null,
+    seenEventIds: [],
+    program: null,
+    issueRequestHash: null,
     runsSoFar: 0,
     transitionSeq: 0,
   };

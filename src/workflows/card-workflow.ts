@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -13,14 +14,33 @@ import type { Actor, ActorType, CardStatus, CardTransition } from '../domain/car
 import { decideTransition, isTerminal } from '../domain/card-state';
 import type { CardControls, SpendingLimit } from '../domain/controls';
 import { IRREVERSIBLE_ACTIONS } from '../domain/overrides';
+import { decideAuthorization, type DeclineCode } from '../domain/authorization';
+import type { CanonicalEvent } from '../domain/events';
+import {
+  applyMoneyEvent,
+  compact,
+  flagsOf,
+  heldOf,
+  ops,
+  statusOf,
+  upsert,
+  type Ledger,
+  type LedgerEntry,
+} from '../domain/ledger';
+import { windowStart } from '../domain/time-windows';
 import type { CardActivities } from '../activities/card-activities';
 import {
   applyOverrideUpdate,
+  authorizeUpdate,
   changeStatusUpdate,
+  partnerEventSignal,
   getCardQuery,
   issueUpdate,
   type ApplyOverrideInput,
   type ApplyOverrideResult,
+  type AuthorizeInput,
+  type AuthorizeResult,
+  type PartnerEventInput,
   type ChangeCardStatusInput,
   type ChangeCardStatusResult,
   type IssueCardInput,
@@ -29,29 +49,27 @@ import {
 import {
   initialState,
   RECENT_RESULTS_KEPT,
+  SEEN_EVENTS_KEPT,
   type CardWorkflowInput,
   type CardWorkflowState,
   type PendingOverride,
 } from './card-state';
 import { CardStatusSA, RegionSA, UserIdSA } from './search-attributes';
 
+// Database activities are idempotent: retried until the database answers, never failing the workflow.
 const db = proxyActivities<CardActivities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds' },
+});
+
+// Partner calls give up after a few seconds; the caller decides what a failure means.
+const partner = proxyActivities<CardActivities>({
   startToCloseTimeout: '10 seconds',
   retry: {
     initialInterval: '200 milliseconds',
     backoffCoefficient: 2,
-    maximumInterval: '10 seconds',
-    maximumAttempts: 20,
-  },
-});
-
-const partner = proxyActivities<CardActivities>({
-  startToCloseTimeout: '15 seconds',
-  retry: {
-    initialInterval: '500 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 5,
   },
 });
 
@@ -78,6 +96,8 @@ function refuse(code: string, message: string, details?: Record<string, unknown>
 }
 
 const SYSTEM: Actor = { type: 'system', id: 'card-workflow' };
+/** How long a card trusts its copy of the program policy (each decision records the version it used). */
+const PROGRAM_CACHE_MS = 10_000;
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
@@ -86,7 +106,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * only writer of the card's state; activities persist what it decides.
  */
 export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
-  const state: CardWorkflowState = input.state ?? initialState(input.tenantId, input.cardId);
+  const state: CardWorkflowState = { ...initialState(input.tenantId, input.cardId), ...input.state };
   const mutex = new Mutex();
   /** Set by handlers that move a deadline (override applied, expiry extended), to re-arm the timer. */
   let rearm = false;
@@ -123,6 +143,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     });
     state.status = to;
     state.frozenBy = frozenBy;
+    state.statusChangedAtMs = Math.max(state.statusChangedAtMs ?? 0, Date.now());
     upsertSearchAttributes([{ key: CardStatusSA, value: to }]);
   };
 
@@ -136,12 +157,23 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     if (!d.ok) refuse(d.code, d.reason, { status: state.status, frozenBy: state.frozenBy });
     await transition(d.to, d.frozenBy, actor, cause, reason);
     const partnerStatus = d.to === 'expired' ? 'canceled' : d.to;
-    if (partnerStatus === 'active' || partnerStatus === 'frozen' || partnerStatus === 'canceled') {
-      await partner.syncPartnerStatus({
-        tenantId: state.tenantId,
-        cardId: state.cardId,
-        status: partnerStatus,
-      });
+    if (
+      actor.type !== 'partner' &&
+      (partnerStatus === 'active' || partnerStatus === 'frozen' || partnerStatus === 'canceled')
+    ) {
+      try {
+        await partner.syncPartnerStatus({
+          tenantId: state.tenantId,
+          cardId: state.cardId,
+          status: partnerStatus,
+        });
+      } catch (err) {
+        // Our decision stands; the drift between the books is what reconciliation finds and explains.
+        log.warn('could not tell the partner about a status change', {
+          to: partnerStatus,
+          error: String(err),
+        });
+      }
     }
   };
 
@@ -178,6 +210,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     (req: IssueCardInput): Promise<IssueCardResult> =>
       mutex.run(async () => {
         if (state.status !== 'new') return { cardId: state.cardId, status: state.status };
+        state.issueRequestHash = req.requestHash ?? null;
         const reserved = await db.reserveIssuance({ ...req, requestedAtMs: Date.now() });
         if (!reserved.ok) {
           state.status = 'canceled';
@@ -204,13 +237,33 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
           refuse('PARTNER_UNAVAILABLE', 'the partner could not create the card');
         }
         await transition('active', null, { type: 'system', id: 'issuance' }, 'issued');
+        state.statusChangedAtMs = Date.now();
         rearm = true;
+        // Partner events that raced issuance were parked; they are this card's now.
+        // (Patched: card workflows issued before this step existed replay without it.)
+        if (patched('claim-parked-events')) {
+          for (const parked of await db.claimParkedEvents({
+            tenantId: state.tenantId,
+            cardId: state.cardId,
+          })) {
+            await applyPartnerEvent(parked, { quietDuplicate: true });
+          }
+        }
         return { cardId: state.cardId, status: state.status };
       }),
     {
       validator: (req: IssueCardInput) => {
         if (req.cardId !== state.cardId || req.tenantId !== state.tenantId)
           refuse('VALIDATION_FAILED', 'card id mismatch');
+        // The card id derives from the Idempotency-Key: the same key with another body is not this card.
+        if (
+          state.status !== 'new' &&
+          state.issueRequestHash &&
+          req.requestHash &&
+          req.requestHash !== state.issueRequestHash
+        ) {
+          refuse('IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request');
+        }
       },
     },
   );
@@ -370,6 +423,261 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     { validator: validateOverride },
   );
 
+  // ---- partner events ------------------------------------------------------------------------------
+  /** The delivery that applied an event (undefined: not applied by this card yet, as far as it remembers). */
+  const appliedBy = (eventId: string): string | null | undefined =>
+    state.seenEventIds.find(([e]) => e === eventId)?.[1];
+  const seen = (eventId: string): boolean => appliedBy(eventId) !== undefined;
+  const markSeen = (eventId: string, deliveryId: string | null): void => {
+    state.seenEventIds.push([eventId, deliveryId]);
+    if (state.seenEventIds.length > SEEN_EVENTS_KEPT)
+      state.seenEventIds.splice(0, state.seenEventIds.length - SEEN_EVENTS_KEPT);
+  };
+  const snapshotOf = (e: LedgerEntry) => ({
+    ...e,
+    held: heldOf(e),
+    status: statusOf(e),
+    allFlags: flagsOf(e),
+  });
+
+  const program = async () => {
+    const p = state.program;
+    if (!p || Date.now() - p.loadedAtMs > PROGRAM_CACHE_MS) {
+      state.program = { ...(await db.loadProgram({ tenantId: state.tenantId })), loadedAtMs: Date.now() };
+    }
+    return state.program!;
+  };
+
+  /** Writes a money event once and, only if this call wrote it, takes the new ledger. */
+  const commitMoney = async (
+    input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
+    next: { ledger: Ledger; entry: LedgerEntry },
+    decision?: {
+      approved: boolean;
+      approvedAmount: number;
+      declineCode: string | null;
+      reason?: string;
+      policyVersion?: number;
+    },
+  ) => {
+    state.moneySeq += 1;
+    const result = await db.recordMoneyEvent({
+      tenantId: state.tenantId,
+      cardId: state.cardId,
+      deliveryId: input.deliveryId,
+      source: input.source,
+      event: input.event,
+      entry: snapshotOf(next.entry),
+      decision,
+      commitKey: `m${state.moneySeq}`,
+    });
+    if (result.applied) state.ledger = next.ledger;
+    markSeen(input.event.eventId, input.deliveryId);
+    return result;
+  };
+
+  const outcome = (
+    input: PartnerEventInput,
+    o: 'applied' | 'duplicate' | 'ignored' | 'failed',
+    details?: Record<string, unknown>,
+    error?: string,
+  ) =>
+    input.deliveryId
+      ? db.recordOutcome({
+          tenantId: state.tenantId,
+          deliveryId: input.deliveryId,
+          outcome: o,
+          eventId: input.event.eventId,
+          eventType: input.event.kind,
+          cardId: state.cardId,
+          details: { source: input.source, ...details },
+          error,
+        })
+      : Promise.resolve();
+
+  /** Applies one asynchronous partner event, once, by its meaning rather than its arrival order. */
+  const applyPartnerEvent = async (
+    input: PartnerEventInput,
+    opts: { quietDuplicate?: boolean } = {},
+  ): Promise<void> => {
+    const ev = input.event;
+    if (seen(ev.eventId)) {
+      // The same delivery handed over twice (request and sweeper, or claim and sweeper) is no news.
+      if (opts.quietDuplicate || appliedBy(ev.eventId) === input.deliveryId) return;
+      return outcome(input, 'duplicate');
+    }
+    if (ev.kind === 'card.status') {
+      // Older than the card's last status change: stale, except a cancellation, which nothing undoes at the partner.
+      if (
+        ev.status !== 'canceled' &&
+        state.statusChangedAtMs !== null &&
+        ev.occurredAtMs < state.statusChangedAtMs
+      ) {
+        markSeen(ev.eventId, input.deliveryId);
+        return outcome(input, 'ignored', { reason: 'stale: older than the card’s last status change' });
+      }
+      const current = state.status;
+      const wanted = ev.status;
+      const t: CardTransition | null =
+        wanted === current
+          ? null
+          : wanted === 'frozen'
+            ? 'freeze'
+            : wanted === 'canceled'
+              ? 'cancel'
+              : current === 'frozen'
+                ? 'unfreeze'
+                : null;
+      markSeen(ev.eventId, input.deliveryId);
+      if (!t) return outcome(input, 'ignored', { reason: `no change: the card is ${current}` });
+      const d = decideTransition({ status: current as CardStatus, frozenBy: state.frozenBy }, t, 'partner');
+      if (!d.ok) return outcome(input, 'ignored', { reason: `refused: ${d.reason}`, code: d.code });
+      await transition(d.to, d.frozenBy, { type: 'partner', id: ev.partner }, `partner_${t}`, ev.reason);
+      state.statusChangedAtMs = ev.occurredAtMs;
+      return outcome(input, 'applied', { from: current, to: d.to });
+    }
+    if (ev.kind === 'authorization.request' || ev.kind === 'authorization.increment') {
+      // Synchronous kinds arrive through the authorize update; a replayed one is answered the same way.
+      await decide({ deliveryId: input.deliveryId, event: ev });
+      return;
+    }
+    const next = applyMoneyEvent(
+      state.ledger,
+      ev,
+      state.currency ?? ('currency' in ev ? ev.currency : 'USD'),
+    );
+    await commitMoney(input, next);
+  };
+
+  setHandler(partnerEventSignal, (input: PartnerEventInput) =>
+    mutex.run(async () => {
+      try {
+        await applyPartnerEvent(input);
+      } catch (err) {
+        // A signal has no caller to tell: record the failure on the delivery (replayable) and keep the card alive.
+        log.error('partner event failed', { eventId: input.event.eventId, error: String(err) });
+        await outcome(input, 'failed', undefined, String(err).slice(0, 1000));
+      }
+    }),
+  );
+
+  // ---- real-time authorization ------------------------------------------------------------------------
+  const decide = async (req: AuthorizeInput): Promise<AuthorizeResult> => {
+    const key = `auth:${req.event.eventId}`;
+    const earlier = recalled<AuthorizeResult>(key);
+    if (earlier) {
+      if (req.deliveryId)
+        await outcome({ deliveryId: req.deliveryId, event: req.event, source: 'partner' }, 'duplicate');
+      return { ...earlier, duplicate: true };
+    }
+    const ev = req.event;
+    const p = await program();
+    let result: AuthorizeResult;
+    let next: { ledger: Ledger; entry: LedgerEntry };
+    if (ev.kind === 'authorization.request') {
+      const d = decideAuthorization(
+        {
+          status: state.status,
+          currency: state.currency ?? '',
+          controls: state.controls!,
+          expiresAtMs: state.expiresAtMs ?? 0,
+          approvals: state.approvals,
+        },
+        p,
+        state.ledger,
+        { amount: ev.amount, currency: ev.currency, merchant: ev.merchant, atMs: Date.now() },
+      );
+      result = d.approved
+        ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
+        : { approved: false, approvedAmount: 0, declineCode: d.declineCode, duplicate: false };
+      next = upsert(state.ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+        d.approved ? ops.authorize(e, ev.amount, ev.merchant) : ops.decline(e, d.declineCode, ev.merchant),
+      );
+      const committed = await commitMoney(
+        { deliveryId: req.deliveryId, source: 'partner', event: ev },
+        next,
+        {
+          ...result,
+          reason: d.approved ? undefined : d.reason,
+          policyVersion: p.version,
+        },
+      );
+      if (!committed.applied && committed.priorDecision) {
+        // Decided before (a redelivery past the in-memory window): the same answer again.
+        result = {
+          ...committed.priorDecision,
+          declineCode: committed.priorDecision.declineCode as DeclineCode | null,
+          duplicate: true,
+        };
+      } else if (committed.applied && d.approved) state.approvals += 1;
+    } else {
+      // An incremental authorization is decided like a request for the extra amount.
+      const entry = state.ledger.entries.find((e) => e.id === ev.transactionId);
+      let declineCode: DeclineCode | null = null;
+      if (!entry || entry.authorized === 0 || heldOf(entry) === 0) declineCode = 'CARD_NOT_ACTIVE';
+      else {
+        const d = decideAuthorization(
+          {
+            status: state.status,
+            currency: entry.currency,
+            controls: state.controls!,
+            expiresAtMs: state.expiresAtMs ?? 0,
+            approvals: 0,
+          },
+          p,
+          state.ledger,
+          {
+            amount: ev.amount,
+            currency: entry.currency,
+            merchant: (entry.merchant as never) ?? { mcc: '0000', country: '' },
+            atMs: Date.now(),
+          },
+        );
+        if (!d.approved) declineCode = d.declineCode;
+      }
+      result = declineCode
+        ? { approved: false, approvedAmount: 0, declineCode, duplicate: false }
+        : { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false };
+      next = declineCode
+        ? {
+            ledger: state.ledger,
+            entry:
+              entry ??
+              upsert(state.ledger, ev.transactionId, ev.occurredAtMs, state.currency ?? 'USD', (e) => e)
+                .entry,
+          }
+        : upsert(state.ledger, ev.transactionId, ev.occurredAtMs, entry!.currency, (e) =>
+            ops.increment(e, ev.amount),
+          );
+      const committed = await commitMoney(
+        { deliveryId: req.deliveryId, source: 'partner', event: ev },
+        next,
+        { ...result, policyVersion: p.version },
+      );
+      if (!committed.applied && committed.priorDecision) {
+        result = {
+          ...committed.priorDecision,
+          declineCode: committed.priorDecision.declineCode as DeclineCode | null,
+          duplicate: true,
+        };
+      }
+    }
+    remember(key, result);
+    return result;
+  };
+
+  setHandler(
+    authorizeUpdate,
+    (req: AuthorizeInput): Promise<AuthorizeResult> => mutex.run(() => decide(req)),
+    {
+      validator: (req: AuthorizeInput) => {
+        if (req.event.kind !== 'authorization.request' && req.event.kind !== 'authorization.increment') {
+          refuse('VALIDATION_FAILED', 'authorize takes authorization requests and increments');
+        }
+      },
+    },
+  );
+
   /** Reverts an override whose time is up, unless its subject changed since (then it just lapses). */
   const revert = async (o: PendingOverride): Promise<void> => {
     const actor: Actor = { type: 'operator', id: o.actionId };
@@ -443,8 +751,17 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     else await condition(woken, Math.max(1, deadline - Date.now()));
     if (issuanceRefused()) return; // a refused issuance ends the workflow; an issued card lives on
     if (shouldContinueAsNew()) break;
-    await mutex.run(processDue);
+    try {
+      await mutex.run(processDue);
+    } catch (err) {
+      log.error('timer processing failed; retrying in a minute', { error: String(err) });
+      await condition(() => shouldContinueAsNew(), 60_000);
+    }
   }
   await condition(allHandlersFinished);
+  // Settled transactions older than every spending window only matter for all_time: fold them in.
+  const p = state.program;
+  if (p)
+    state.ledger = compact(state.ledger, windowStart(Date.now(), 'monthly', p.timeZone, p.weekStartsOn)!);
   await continueAsNew<typeof cardWorkflow>({ ...input, state: { ...state, runsSoFar: state.runsSoFar + 1 } });
 }

@@ -2,10 +2,12 @@
  * Card workflow messages: the only module the API imports to talk to card workflows (never the
  * worker or activities). Each message takes one XxxInput object and returns XxxResult.
  */
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Actor, ActorType, CardStatus } from '../domain/card-state';
 import type { CardControlsInput } from '../domain/controls';
 import type { CardActionType } from '../domain/overrides';
+import type { CanonicalEvent } from '../domain/events';
+import type { DeclineCode } from '../domain/authorization';
 
 export const CARD_TASK_QUEUE = 'vcn-cards';
 export { cardWorkflowId } from '../domain/ids';
@@ -29,6 +31,8 @@ export interface IssueCardInput {
   };
   /** The admin action that issued the card, if any. */
   actionId?: string;
+  /** Hash of the HTTP request (method, path, body) the card id was derived for. */
+  requestHash?: string;
 }
 
 export interface IssueCardResult {
@@ -82,5 +86,28 @@ export const issueUpdate = defineUpdate<IssueCardResult, [IssueCardInput]>('issu
 export const changeStatusUpdate = defineUpdate<ChangeCardStatusResult, [ChangeCardStatusInput]>(
   'changeStatus',
 );
+/** A partner event handed to the card workflow (webhook, sweeper, replay or reconciliation). */
+export interface PartnerEventInput {
+  /** The stored delivery it came from (null for reconciliation-sourced events). */
+  deliveryId: string | null;
+  event: CanonicalEvent;
+  source: 'partner' | 'reconciliation';
+}
+
+export interface AuthorizeInput {
+  deliveryId: string | null;
+  event: Extract<CanonicalEvent, { kind: 'authorization.request' | 'authorization.increment' }>;
+}
+
+export interface AuthorizeResult {
+  approved: boolean;
+  approvedAmount: number;
+  declineCode: DeclineCode | null;
+  /** True when this answers a request already decided (a redelivery). */
+  duplicate: boolean;
+}
+
+export const partnerEventSignal = defineSignal<[PartnerEventInput]>('partnerEvent');
+export const authorizeUpdate = defineUpdate<AuthorizeResult, [AuthorizeInput]>('authorize');
 export const applyOverrideUpdate = defineUpdate<ApplyOverrideResult, [ApplyOverrideInput]>('applyOverride');
 export const getCardQuery = defineQuery<CardSnapshot>('getCard');

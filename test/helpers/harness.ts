@@ -10,6 +10,7 @@ import { newId } from '../../src/lib/ids';
 import { createApiKey } from '../../src/services/api-keys';
 import { Vault } from '../../src/vault/vault';
 import { createWorker } from '../../src/worker/create-worker';
+import { startSweeper } from '../../src/services/webhooks';
 import { readStackInfo, type TestStackInfo } from '../setup/stack-file';
 
 export interface ApiResponse<T = any> {
@@ -55,7 +56,7 @@ function installQuietRuntime(): void {
  * tasks), and the Koa app listening on an ephemeral port.
  */
 export async function startHarness(
-  opts: { worker?: boolean; maxHistoryEvents?: number } = {},
+  opts: { worker?: boolean; maxHistoryEvents?: number; sweepIntervalMs?: number } = {},
 ): Promise<Harness> {
   installQuietRuntime();
   const stack = readStackInfo();
@@ -83,24 +84,29 @@ export async function startHarness(
     workerRun = worker.run();
   }
 
+  // Listen first, so the app knows its own URL (webhook URLs handed to the sandbox partner).
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const app = createApp({
     knex,
     temporal,
     vault,
     logger,
+    cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents },
     config: {
-      publicUrl: 'http://127.0.0.1:0',
-      taskQueue,
+      publicUrl: baseUrl,
       temporalUiUrl: 'http://127.0.0.1:8233',
       temporalNamespace: stack.temporalNamespace,
       bodyLimitBytes: 1024 * 1024,
       sandboxEnabled: true,
-      cardWorkflowMaxHistoryEvents: opts.maxHistoryEvents,
     },
   });
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server.on('request', app.callback());
+  const sweeper = startSweeper(
+    { knex, vault, temporal, cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents }, log: logger },
+    opts.sweepIntervalMs ?? 200,
+  );
   const platform = await createApiKey(knex, null, 'platform', 'test platform key');
 
   const request = async <T>(
@@ -137,6 +143,7 @@ export async function startHarness(
     platformKey: platform.key,
     request,
     stop: async () => {
+      await sweeper.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       if (worker) {
         worker.shutdown();

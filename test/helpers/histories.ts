@@ -21,7 +21,10 @@ export async function runsOf(client: Client, workflowId: string) {
       runId: e.runId,
       history: await client.workflow.getHandle(workflowId, e.runId).fetchHistory(),
     });
-  return runs;
+  // A run that has not completed its first workflow task has nothing to replay (and the replayer
+  // waits on such a history forever).
+  const completedTask = temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED;
+  return runs.filter((r) => (r.history?.events ?? []).some((e) => e.eventType === completedTask));
 }
 
 /** Replays histories against the current workflow code; returns the failures (empty when all replay). */

@@ -74,44 +74,49 @@ export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record
         request,
         { type: 'operator', id: a.requestedBy },
         a.reason,
-        {
-          overrides,
-          actionId: a.id,
-        },
+        { overrides, actionId: a.id, requestHash: `action:${a.id}` },
       );
       const after = { cardId: card.id };
       await recordDecision(deps, a, 'applied', a.requestedBy, after);
       return { ...after, card };
     }
-    // A user action.
+    // A user action. Its expiry timer starts first (its id is deterministic), so an applied override
+    // can never be left without the timer that reverts it.
     const type = a.type as UserActionType;
     const target = userActionTarget(type, a.params);
-    const { before, after } = await applyUserFields(deps.knex, a.tenantId, a.subjectId, target, (current) => {
+    const changed = Object.keys(target) as Array<keyof UserOverrideState>;
+    const pickFields = (s: Partial<UserOverrideState>) => Object.fromEntries(changed.map((k) => [k, s[k]]));
+    const guard = (current: UserOverrideState): void => {
       if (type === 'suspend' && current.status === 'suspended')
         throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already suspended');
       if (type === 'reinstate' && current.status === 'active')
         throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already active');
-    });
-    const changed = Object.keys(target) as Array<keyof UserOverrideState>;
-    const pickFields = (s: UserOverrideState) => Object.fromEntries(changed.map((k) => [k, s[k]]));
-    await recordDecision(deps, a, 'applied', a.requestedBy, pickFields(after));
+    };
     if (a.expiresAt) {
-      await deps.temporal.workflow.start<typeof userOverrideExpiryWorkflow>('userOverrideExpiryWorkflow', {
-        workflowId: userOverrideWorkflowId(a.tenantId, a.id),
-        taskQueue: deps.config.taskQueue,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [
-          {
-            tenantId: a.tenantId,
-            actionId: a.id,
-            userId: a.subjectId,
-            before: pickFields(before),
-            after: pickFields(after),
-            revertAtMs: new Date(a.expiresAt).getTime(),
-          },
-        ],
-      });
+      const current = await deps.knex('users').where({ tenantId: a.tenantId, id: a.subjectId }).first();
+      guard(current);
+      await deps.temporal.workflow
+        .start<typeof userOverrideExpiryWorkflow>('userOverrideExpiryWorkflow', {
+          workflowId: userOverrideWorkflowId(a.tenantId, a.id),
+          taskQueue: deps.cards.taskQueue,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [
+            {
+              tenantId: a.tenantId,
+              actionId: a.id,
+              userId: a.subjectId,
+              before: pickFields(current),
+              after: pickFields({ ...current, ...target }),
+              revertAtMs: new Date(a.expiresAt).getTime(),
+            },
+          ],
+        })
+        .catch((err: unknown) => {
+          if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+        });
     }
+    const { after } = await applyUserFields(deps.knex, a.tenantId, a.subjectId, target, guard);
+    await recordDecision(deps, a, 'applied', a.requestedBy, pickFields(after));
     return pickFields(after);
   } catch (err) {
     const { body } = toErrorResponse(err);

@@ -7,7 +7,7 @@ import {
   PaginationSchema,
   PartialPolicySchema,
   Region,
-  SpendingLimitSchema,
+  SpendingLimitsSchema,
 } from '../schemas';
 
 const Reason = z.string().trim().min(1, 'a reason is required').max(1000);
@@ -21,13 +21,7 @@ export const CardActionSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('cancel'), params: Empty, ...common }),
   z.strictObject({
     type: z.literal('set_spending_limits'),
-    params: z.strictObject({
-      spendingLimits: z
-        .array(SpendingLimitSchema)
-        .min(1)
-        .max(10)
-        .refine((ls) => new Set(ls.map((l) => l.interval)).size === ls.length, 'one limit per interval'),
-    }),
+    params: z.strictObject({ spendingLimits: SpendingLimitsSchema }),
     ...common,
   }),
   z.strictObject({

@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { ApiError } from '../../domain/errors';
-import { cardWorkflowId } from '../../domain/ids';
 import { derivedId } from '../../lib/ids';
-import { Card } from '../../db/models';
+import { Card, Transaction } from '../../db/models';
 import { cardBalances } from '../../services/cards';
+import { cardStartOptions } from '../../services/card-workflows';
 import { revealCardSecret } from '../../vault/card-vault';
 import { changeStatusUpdate, issueUpdate, type IssueCardInput } from '../../workflows/messages';
 import type { cardWorkflow } from '../../workflows/card-workflow';
@@ -12,9 +12,9 @@ import { CardStatusSA, TenantIdSA, UserIdSA } from '../../workflows/search-attri
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
-import { decodeCursor, encodeCursor } from '../schemas';
+import { decodeCursor, encodeCursor, PaginationSchema } from '../schemas';
 import { bodyOf, pathId, queryOf } from '../validate';
-import { presentCard } from './presenters';
+import { presentCard, presentTransaction } from './presenters';
 import { CreateCardSchema, ListCardsQuery, StatusChangeSchema, type CreateCardBody } from './schema';
 
 /** Loads a card of the caller's tenant; another tenant's card is 404, exactly like a missing one. */
@@ -41,7 +41,7 @@ export async function issueCard(
   body: CreateCardBody,
   issuedBy: IssueCardInput['issuedBy'],
   reason?: string,
-  extra: Pick<IssueCardInput, 'overrides' | 'actionId'> = {},
+  extra: Pick<IssueCardInput, 'overrides' | 'actionId' | 'requestHash'> = {},
 ) {
   const user = await deps.knex('users').where({ tenantId, id: body.userId }).first();
   if (!user) throw new ApiError('NOT_FOUND', 'user not found');
@@ -51,9 +51,7 @@ export async function issueCard(
     args: [input],
     updateId: 'issue',
     startWorkflowOperation: new WithStartWorkflowOperation<typeof cardWorkflow>('cardWorkflow', {
-      workflowId: cardWorkflowId(tenantId, cardId),
-      taskQueue: deps.config.taskQueue,
-      args: [{ tenantId, cardId, maxHistoryEvents: deps.config.cardWorkflowMaxHistoryEvents }],
+      ...cardStartOptions(deps.cards, tenantId, cardId),
       workflowIdConflictPolicy: 'USE_EXISTING',
       typedSearchAttributes: [
         { key: TenantIdSA, value: tenantId },
@@ -73,10 +71,15 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
   router.post('/v1/cards', app, idempotency(knex, { required: true }), async (ctx) => {
     const c = ctx as AppContext;
     const body = bodyOf(c, CreateCardSchema);
-    ctx.body = await issueCard(deps, tenantOf(c), ctx.get('idempotency-key'), body, {
-      type: 'app',
-      id: ctx.state.auth!.keyId,
-    });
+    ctx.body = await issueCard(
+      deps,
+      tenantOf(c),
+      ctx.get('idempotency-key'),
+      body,
+      { type: 'app', id: ctx.state.auth!.keyId },
+      undefined,
+      { requestHash: ctx.state.requestHash },
+    );
     ctx.status = 201;
   });
 
@@ -136,6 +139,34 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
       ctx.body = await cardResponse(deps, tenantId, card.id);
     });
   }
+
+  router.get('/v1/cards/:id/transactions', app, async (ctx) => {
+    const c = ctx as AppContext;
+    const tenantId = tenantOf(c);
+    const card = await findCard(deps, tenantId, pathId(c));
+    const q = queryOf(c, PaginationSchema);
+    const query = Transaction.query(knex).where({ tenantId, cardId: card.id });
+    if (q.cursor) {
+      const after = decodeCursor(q.cursor);
+      if (!after)
+        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+          fields: [{ path: 'cursor', message: 'invalid' }],
+        });
+      query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
+    }
+    const rows = await query
+      .orderBy([
+        { column: 'createdAt', order: 'desc' },
+        { column: 'id', order: 'desc' },
+      ])
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    ctx.body = {
+      data: page.map(presentTransaction),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+    };
+  });
 
   router.post('/v1/cards/:id/reveal', app, async (ctx) => {
     const c = ctx as AppContext;

@@ -36,6 +36,9 @@ export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): 
     } catch {
       throw new ApiError('INVALID_JSON', 'the request body is not valid JSON');
     }
+    if (depthOf(parsed) > MAX_JSON_DEPTH) {
+      throw new ApiError('VALIDATION_FAILED', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    }
     if (containsNul(parsed))
       throw new ApiError('VALIDATION_FAILED', 'strings may not contain NUL characters');
     (ctx.request as { body?: unknown }).body = parsed;
@@ -50,4 +53,21 @@ export function containsNul(value: unknown): boolean {
   if (value && typeof value === 'object')
     return Object.entries(value).some(([k, v]) => k.includes('\u0000') || containsNul(v));
   return false;
+}
+
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of a parsed JSON value, computed without recursion (a deep body must not blow the stack). */
+export function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v && typeof v === 'object') {
+      if (d > max) max = d;
+      if (max > MAX_JSON_DEPTH) return max;
+      for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+    }
+  }
+  return max;
 }

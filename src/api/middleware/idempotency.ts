@@ -35,7 +35,13 @@ interface Row {
  * another body is 409 IDEMPOTENCY_KEY_REUSED. A request arriving while the first with its key is
  * still running waits for it. 2xx and 4xx responses are kept; a 5xx frees the key for a retry.
  */
-export function idempotency(knex: Knex, opts: { required?: boolean } = {}): Koa.Middleware<AppState> {
+export function idempotency(
+  knex: Knex,
+  opts: {
+    required?: boolean;
+    /** Response fields never stored (secrets shown once); a replay shows them redacted. */ redact?: string[];
+  } = {},
+): Koa.Middleware<AppState> {
   return async (ctx, next) => {
     const key = ctx.get('idempotency-key');
     if (!key) {
@@ -49,6 +55,7 @@ export function idempotency(knex: Knex, opts: { required?: boolean } = {}): Koa.
     const requestHash = sha256Hex(
       `${ctx.method} ${ctx.path}\n${canonical((ctx.request as { body?: unknown }).body)}`,
     );
+    ctx.state.requestHash = requestHash;
 
     const deadline = Date.now() + WAIT_FOR_FIRST_MS;
     for (;;) {
@@ -80,11 +87,14 @@ export function idempotency(knex: Knex, opts: { required?: boolean } = {}): Koa.
         return;
       }
       if (Date.now() - new Date(row.createdAt).getTime() > STALE_AFTER_MS) {
-        // The first attempt died mid-way; take over (handlers are idempotent on their own ids).
-        await knex('idempotency_keys')
-          .where({ scope, key, status: 'in_progress' })
-          .update({ createdAt: knex.fn.now() });
-        break;
+        // The first attempt died mid-way; take over (handlers are idempotent on their own ids). Only one
+        // waiter wins the takeover: the update is conditional on the row still being the stale one.
+        const taken = await knex('idempotency_keys')
+          .where({ scope, key, status: 'in_progress', createdAt: row.createdAt })
+          .update({ createdAt: knex.fn.now() })
+          .returning('key');
+        if (taken.length) break;
+        continue;
       }
       if (Date.now() > deadline) {
         throw new ApiError(
@@ -100,12 +110,18 @@ export function idempotency(knex: Knex, opts: { required?: boolean } = {}): Koa.
         await knex('idempotency_keys').where({ scope, key, status: 'in_progress' }).delete();
         return;
       }
+      let stored = body ?? null;
+      if (opts.redact?.length && stored && typeof stored === 'object') {
+        const copy = { ...(stored as Record<string, unknown>) };
+        for (const f of opts.redact) if (f in copy) copy[f] = '[shown once]';
+        stored = copy;
+      }
       await knex('idempotency_keys')
         .where({ scope, key, status: 'in_progress' })
         .update({
           status: 'completed',
           responseStatus: status,
-          responseBody: JSON.stringify(body ?? null),
+          responseBody: JSON.stringify(stored),
           completedAt: knex.fn.now(),
         });
     };

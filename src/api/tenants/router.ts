@@ -17,25 +17,30 @@ const CreateTenantSchema = z.strictObject({
 /** Platform-level administration: creating card programs (tenants). */
 export function tenantsRouter(deps: ApiDeps): Router<AppState> {
   const router = new Router<AppState>();
-  router.post('/admin/tenants', requireRole('platform'), idempotency(deps.knex), async (ctx) => {
-    const body = bodyOf(ctx as AppContext, CreateTenantSchema);
-    const created = await createTenant(
-      deps.knex,
-      deps.vault,
-      { ...body, createdBy: ctx.state.auth!.keyId },
-      deps.config.publicUrl,
-    );
-    ctx.status = 201;
-    ctx.body = {
-      id: created.id,
-      slug: created.slug,
-      name: created.name,
-      appKey: created.appKey,
-      operatorKey: created.operatorKey,
-      approverKey: created.approverKey,
-      sandboxWebhookUrl: created.sandboxWebhookUrl,
-      sandboxWebhookSecret: created.sandboxWebhookSecret,
-    };
-  });
+  router.post(
+    '/admin/tenants',
+    requireRole('platform'),
+    idempotency(deps.knex, { redact: ['appKey', 'operatorKey', 'approverKey', 'sandboxWebhookSecret'] }),
+    async (ctx) => {
+      const body = bodyOf(ctx as AppContext, CreateTenantSchema);
+      const created = await createTenant(
+        deps.knex,
+        deps.vault,
+        { ...body, createdBy: ctx.state.auth!.keyId },
+        deps.config.publicUrl,
+      );
+      ctx.status = 201;
+      ctx.body = {
+        id: created.id,
+        slug: created.slug,
+        name: created.name,
+        appKey: created.appKey,
+        operatorKey: created.operatorKey,
+        approverKey: created.approverKey,
+        sandboxWebhookUrl: created.sandboxWebhookUrl,
+        sandboxWebhookSecret: created.sandboxWebhookSecret,
+      };
+    },
+  );
   return router;
 }

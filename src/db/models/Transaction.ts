@@ -15,6 +15,7 @@ export class Transaction extends BaseModel {
   declare heldAmount: number;
   declare capturedAmount: number;
   declare refundedAmount: number;
+  declare reversedAmount: number;
   declare merchant: Record<string, unknown> | null;
   declare declineCode: string | null;
   declare flags: string[];

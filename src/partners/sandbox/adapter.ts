@@ -41,11 +41,16 @@ export class SandboxPartner implements PartnerAdapter {
     return crypto.createHmac('sha256', this.secret).update(`pan-index\u0000${number}`).digest('hex');
   }
 
+  /** The partner id the sandbox gives (or gave) the card with this platform reference. */
+  partnerCardIdFor(programId: string, platformCardRef: string): string {
+    return `sbc_${this.derive('id', programId, platformCardRef).toString('hex').slice(0, 24)}`;
+  }
+
   async createCard(input: CreatePartnerCardInput): Promise<CreatedPartnerCard> {
     const { number, cvc } = this.numberFor(input.programId, input.platformCardRef);
     const expMonth = input.expiresAt.getUTCMonth() + 1;
     const expYear = input.expiresAt.getUTCFullYear();
-    const id = `sbc_${this.derive('id', input.programId, input.platformCardRef).toString('hex').slice(0, 24)}`;
+    const id = this.partnerCardIdFor(input.programId, input.platformCardRef);
     await this.knex('sandbox.cards')
       .insert({
         id,
