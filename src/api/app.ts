@@ -5,6 +5,8 @@ import { authenticate } from './middleware/auth';
 import { bodyReader } from './middleware/body';
 import { requestContext } from './middleware/request-context';
 import { adminRouter } from './admin/router';
+import { timelineRouter } from './admin/timeline';
+import { adminWebhooksRouter } from './admin/webhooks';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
@@ -26,7 +28,14 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
 
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));
-  for (const r of [tenantsRouter(deps), usersRouter(deps), cardsRouter(deps), adminRouter(deps)]) {
+  for (const r of [
+    tenantsRouter(deps),
+    usersRouter(deps),
+    cardsRouter(deps),
+    adminRouter(deps),
+    adminWebhooksRouter(deps),
+    timelineRouter(deps),
+  ]) {
     authed.use(r.routes());
   }
   app.use(authed.routes());

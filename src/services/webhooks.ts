@@ -225,6 +225,7 @@ export async function ingestDelivery(
       .merge({
         status,
         cardId: card?.id ?? null,
+        source: 'replay',
         attempts: 0,
         nextAttemptAt: trx.fn.now(),
         updatedAt: trx.fn.now(),
@@ -264,7 +265,8 @@ export async function handOff(deps: WebhookDeps, deliveryId: string): Promise<bo
     await signalCard(deps.temporal, deps.cards, row.tenantId, row.cardId, {
       deliveryId,
       event: row.event,
-      source: row.source,
+      source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
+      replay: row.source === 'replay',
     });
     await knex('webhook_handoffs')
       .where({ deliveryId })

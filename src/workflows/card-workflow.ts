@@ -503,7 +503,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     const ev = input.event;
     if (seen(ev.eventId)) {
       // The same delivery handed over twice (request and sweeper, or claim and sweeper) is no news.
-      if (opts.quietDuplicate || appliedBy(ev.eventId) === input.deliveryId) return;
+      if (opts.quietDuplicate || (!input.replay && appliedBy(ev.eventId) === input.deliveryId)) return;
       return outcome(input, 'duplicate');
     }
     if (ev.kind === 'card.status') {

@@ -92,6 +92,8 @@ export interface PartnerEventInput {
   deliveryId: string | null;
   event: CanonicalEvent;
   source: 'partner' | 'reconciliation';
+  /** An operator's replay of a stored delivery: its outcome is recorded even when nothing changes. */
+  replay?: boolean;
 }
 
 export interface AuthorizeInput {

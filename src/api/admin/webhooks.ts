@@ -1,0 +1,275 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { ApiError } from '../../domain/errors';
+import { maskCardNumbers } from '../../domain/events';
+import { SANDBOX_EVENT_TYPES } from '../../partners/sandbox/events';
+import { createSubscription, newWebhookSecret, subscriptionSecretAad } from '../../services/tenants';
+import { ingestDelivery } from '../../services/webhooks';
+import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
+import { requireRole } from '../middleware/auth';
+import { idempotency } from '../middleware/idempotency';
+import { decodeCursor, encodeCursor, PaginationSchema } from '../schemas';
+import { bodyOf, pathId, queryOf } from '../validate';
+import { authorizeWithDeadline } from '../webhooks/authorize';
+
+const PARTNER_EVENT_TYPES: Record<string, readonly string[]> = { sandbox: SANDBOX_EVENT_TYPES };
+const OUTCOMES = ['applied', 'duplicate', 'ignored', 'rejected', 'unparseable', 'parked', 'failed'] as const;
+
+const ListQuery = PaginationSchema.extend({
+  partner: z.string().max(30).optional(),
+  outcome: z.enum(OUTCOMES).optional(),
+  cardId: z.string().max(100).optional(),
+});
+
+const ctxOf = (ctx: unknown): AppContext => ctx as AppContext;
+
+interface PartnerSubscriptionRow {
+  id: string;
+  partner: string;
+  eventTypes: string[];
+  status: string;
+  previousSecretExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** A stored body for operators' eyes: card numbers masked, JSON parsed when it is JSON. */
+export function presentPayload(raw: Buffer): { text: string; json: unknown } {
+  const text = maskCardNumbers(raw.toString('utf8'));
+  try {
+    return { text, json: JSON.parse(text) };
+  } catch {
+    return { text, json: null };
+  }
+}
+
+/** Operators' view of partner deliveries and subscriptions. */
+export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
+  const { knex } = deps;
+  const router = new Router<AppState>();
+  const operator = requireRole('operator');
+
+  router.get('/admin/webhook-events', operator, async (ctx) => {
+    const c = ctxOf(ctx);
+    const tenantId = tenantOf(c);
+    const q = queryOf(c, ListQuery);
+    const bindings: Array<string | number | Date> = [tenantId];
+    let where = 'd.tenant_id = ?';
+    if (q.partner) {
+      where += ' AND d.partner = ?';
+      bindings.push(q.partner);
+    }
+    if (q.outcome) {
+      where += ' AND o.outcome = ?';
+      bindings.push(q.outcome);
+    }
+    if (q.cardId) {
+      where +=
+        ' AND EXISTS (SELECT 1 FROM webhook_outcomes x WHERE x.tenant_id = d.tenant_id AND x.delivery_id = d.id AND x.card_id = ?)';
+      bindings.push(q.cardId);
+    }
+    if (q.cursor) {
+      const after = decodeCursor(q.cursor);
+      if (!after)
+        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+          fields: [{ path: 'cursor', message: 'invalid' }],
+        });
+      where += ' AND (d.received_at, d.id) < (?, ?)';
+      bindings.push(after.createdAt, after.id);
+    }
+    bindings.push(q.limit + 1);
+    const { rows } = await knex.raw(
+      `SELECT d.id, d.partner, d.subscription_id AS "subscriptionId", d.received_at AS "receivedAt", o.outcome, o.event_id AS "eventId", o.event_type AS "eventType", o.card_id AS "cardId", o.error
+         FROM webhook_deliveries d
+         LEFT JOIN LATERAL (SELECT * FROM webhook_outcomes o WHERE o.tenant_id = d.tenant_id AND o.delivery_id = d.id ORDER BY o.id DESC LIMIT 1) o ON true
+        WHERE ${where}
+        ORDER BY d.received_at DESC, d.id DESC
+        LIMIT ?`,
+      bindings,
+    );
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    ctx.body = {
+      data: page.map((r: Record<string, unknown>) => ({
+        id: r.id,
+        partner: r.partner,
+        subscriptionId: r.subscriptionId,
+        receivedAt: new Date(r.receivedAt as string).toISOString(),
+        outcome: r.outcome ?? null,
+        eventId: r.eventId ?? null,
+        eventType: r.eventType ?? null,
+        cardId: r.cardId ?? null,
+        error: r.error ?? null,
+      })),
+      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.receivedAt), last.id) : null,
+    };
+  });
+
+  const loadDelivery = async (tenantId: string, id: string) => {
+    const d = await knex('webhook_deliveries').where({ tenantId, id }).first();
+    if (!d) throw new ApiError('NOT_FOUND', 'webhook event not found');
+    return d;
+  };
+
+  router.get('/admin/webhook-events/:id', operator, async (ctx) => {
+    const c = ctxOf(ctx);
+    const tenantId = tenantOf(c);
+    const d = await loadDelivery(tenantId, pathId(c));
+    const outcomes = await knex('webhook_outcomes').where({ tenantId, deliveryId: d.id }).orderBy('id');
+    const handoff = await knex('webhook_handoffs').where({ tenantId, deliveryId: d.id }).first();
+    const latest = outcomes[outcomes.length - 1];
+    ctx.body = {
+      id: d.id,
+      partner: d.partner,
+      subscriptionId: d.subscriptionId,
+      receivedAt: new Date(d.receivedAt).toISOString(),
+      headers: d.headers,
+      payload: presentPayload(d.rawBody),
+      outcome: latest?.outcome ?? null,
+      outcomes: outcomes.map((o) => ({
+        outcome: o.outcome,
+        eventId: o.eventId,
+        eventType: o.eventType,
+        cardId: o.cardId,
+        error: o.error,
+        details: o.details,
+        at: new Date(o.createdAt).toISOString(),
+      })),
+      handoff: handoff
+        ? {
+            status: handoff.status,
+            attempts: handoff.attempts,
+            lastError: handoff.lastError,
+            cardId: handoff.cardId,
+          }
+        : null,
+    };
+  });
+
+  /** Reprocesses a stored delivery: the same checks and the same hand-off; the card applies an event once. */
+  router.post('/admin/webhook-events/:id/replay', operator, idempotency(knex), async (ctx) => {
+    const c = ctxOf(ctx);
+    const tenantId = tenantOf(c);
+    const d = await loadDelivery(tenantId, pathId(c));
+    const wh = { knex, vault: deps.vault, temporal: deps.temporal, cards: deps.cards, log: ctx.state.log };
+    const result = await ingestDelivery(wh, {
+      partner: d.partner,
+      subscriptionId: d.subscriptionId,
+      headers: d.headers,
+      rawBody: d.rawBody,
+      requestId: ctx.state.requestId,
+      replayOf: d.id,
+    });
+    const answer = result.sync ? await authorizeWithDeadline(wh, result.sync) : undefined;
+    ctx.body = { id: d.id, replayed: true, status: result.status, result: { ...result.body, ...answer } };
+  });
+
+  // ---- partner subscriptions ---------------------------------------------------------------------
+  const knownPartner = (ctx: AppContext): string => {
+    const partner = ctx.params.partner ?? '';
+    if (!PARTNER_EVENT_TYPES[partner]) throw new ApiError('NOT_FOUND', 'unknown partner');
+    return partner;
+  };
+  const presentSub = (s: PartnerSubscriptionRow, secret?: string) => ({
+    id: s.id,
+    partner: s.partner,
+    eventTypes: s.eventTypes,
+    status: s.status,
+    url: `${deps.config.publicUrl}/webhooks/${s.partner}/${s.id}`,
+    previousSecretExpiresAt: s.previousSecretExpiresAt
+      ? new Date(s.previousSecretExpiresAt).toISOString()
+      : null,
+    createdAt: new Date(s.createdAt).toISOString(),
+    updatedAt: new Date(s.updatedAt).toISOString(),
+    ...(secret ? { secret } : {}),
+  });
+  const eventTypesFor = (partner: string) =>
+    z
+      .array(z.string())
+      .min(1)
+      .refine(
+        (ts) => ts.every((t) => PARTNER_EVENT_TYPES[partner]!.includes(t)),
+        `known ${partner} event types only`,
+      )
+      .transform((ts) => [...new Set(ts)]);
+
+  router.get('/admin/partners/:partner/subscriptions', operator, async (ctx) => {
+    const c = ctxOf(ctx);
+    const rows = await knex('partner_subscriptions')
+      .where({ tenantId: tenantOf(c), partner: knownPartner(c) })
+      .orderBy('createdAt');
+    ctx.body = { data: rows.map((r) => presentSub(r)), nextCursor: null };
+  });
+
+  router.post(
+    '/admin/partners/:partner/subscriptions',
+    operator,
+    idempotency(knex, { redact: ['secret'] }),
+    async (ctx) => {
+      const c = ctxOf(ctx);
+      const partner = knownPartner(c);
+      const body = bodyOf(c, z.strictObject({ eventTypes: eventTypesFor(partner).optional() }));
+      const created = await createSubscription(
+        knex,
+        deps.vault,
+        tenantOf(c),
+        partner,
+        body.eventTypes ?? PARTNER_EVENT_TYPES[partner]!,
+      );
+      ctx.status = 201;
+      ctx.body = presentSub(
+        await knex('partner_subscriptions').where({ id: created.id }).first(),
+        created.secret,
+      );
+    },
+  );
+
+  const loadSub = async (c: AppContext) => {
+    const sub = await knex('partner_subscriptions')
+      .where({ tenantId: tenantOf(c), partner: knownPartner(c), id: pathId(c) })
+      .first();
+    if (!sub) throw new ApiError('NOT_FOUND', 'subscription not found');
+    return sub;
+  };
+
+  router.patch('/admin/partners/:partner/subscriptions/:id', operator, async (ctx) => {
+    const c = ctxOf(ctx);
+    const sub = await loadSub(c);
+    const body = bodyOf(
+      c,
+      z
+        .strictObject({
+          eventTypes: eventTypesFor(sub.partner).optional(),
+          status: z.enum(['active', 'paused', 'disabled']).optional(),
+        })
+        .refine((b) => b.eventTypes || b.status, 'nothing to change'),
+    );
+    await knex('partner_subscriptions')
+      .where({ id: sub.id })
+      .update({ ...body, updatedAt: knex.fn.now() });
+    ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first());
+  });
+
+  /** A new signing secret; the old one keeps verifying for 24 hours so the partner can switch over. */
+  router.post(
+    '/admin/partners/:partner/subscriptions/:id/rotate-secret',
+    operator,
+    idempotency(knex, { redact: ['secret'] }),
+    async (ctx) => {
+      const c = ctxOf(ctx);
+      const sub = await loadSub(c);
+      const secret = newWebhookSecret();
+      await knex('partner_subscriptions')
+        .where({ id: sub.id })
+        .update({
+          previousSecretEncrypted: sub.secretEncrypted,
+          previousSecretExpiresAt: new Date(Date.now() + 24 * 3600_000),
+          secretEncrypted: deps.vault.sealString(secret, subscriptionSecretAad(sub.tenantId, sub.id)),
+          updatedAt: knex.fn.now(),
+        });
+      ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first(), secret);
+    },
+  );
+
+  return router;
+}
