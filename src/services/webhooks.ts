@@ -243,12 +243,22 @@ export async function ingestDelivery(
     return status;
   });
   if (queued === 'duplicate') return { status: 200, body: { ...base, duplicate: true } };
-  if (queued === 'pending') await handOff(deps, deliveryId);
+  // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
+  // hand-off happens after the answer (the sweeper retries it if Temporal is unreachable).
+  if (queued === 'pending') {
+    setImmediate(() => {
+      handOff(deps, deliveryId).catch((err) =>
+        deps.log.error({ err: String(err), deliveryId }, 'hand-off bookkeeping failed'),
+      );
+    });
+  }
   return { status: 200, body: { ...base, duplicate: false } };
 }
 
 /** How long the sweeper leaves a fresh outbox row to the request that queued it. */
 export const HANDOFF_GRACE_MS = 5_000;
+/** How long one hand-off may wait on Temporal before it is left to the sweeper. */
+export const HANDOFF_TIMEOUT_MS = 3_000;
 
 const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math.min(attempts, 10));
 
@@ -262,12 +272,14 @@ export async function handOff(deps: WebhookDeps, deliveryId: string): Promise<bo
   const row = await knex('webhook_handoffs').where({ deliveryId }).first();
   if (!row || row.status === 'handed_off' || !row.cardId) return false;
   try {
-    await signalCard(deps.temporal, deps.cards, row.tenantId, row.cardId, {
-      deliveryId,
-      event: row.event,
-      source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
-      replay: row.source === 'replay',
-    });
+    await deps.temporal.withDeadline(Date.now() + HANDOFF_TIMEOUT_MS, () =>
+      signalCard(deps.temporal, deps.cards, row.tenantId, row.cardId, {
+        deliveryId,
+        event: row.event,
+        source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
+        replay: row.source === 'replay',
+      }),
+    );
     await knex('webhook_handoffs')
       .where({ deliveryId })
       .update({ status: 'handed_off', lastError: null, updatedAt: knex.fn.now() });

@@ -56,10 +56,18 @@ function installQuietRuntime(): void {
  * tasks), and the Koa app listening on an ephemeral port.
  */
 export async function startHarness(
-  opts: { worker?: boolean; maxHistoryEvents?: number; sweepIntervalMs?: number } = {},
+  opts: {
+    worker?: boolean;
+    maxHistoryEvents?: number;
+    sweepIntervalMs?: number;
+    temporalAddress?: string;
+  } = {},
 ): Promise<Harness> {
   installQuietRuntime();
-  const stack = readStackInfo();
+  const stack = {
+    ...readStackInfo(),
+    ...(opts.temporalAddress ? { temporalAddress: opts.temporalAddress } : {}),
+  };
   const knex = createKnex(stack.databaseUrl, { poolMax: 30, applicationName: 'vcn-test' });
   const vault = new Vault(stack.vaultKey);
   const connection = await Connection.connect({ address: stack.temporalAddress });

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { projectRoot } from '../src/infra/paths';
+import { startHarness, type Harness } from './helpers/harness';
+import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
+import { sendEvent } from './helpers/webhooks';
+import { eventually } from './helpers/wait';
+
+let h: Harness;
+let t: TestTenant;
+
+/** A real worker process (worker.ts) on this file's task queue, which the test can kill -9. */
+function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker.ts')], {
+    cwd: projectRoot,
+    env: {
+      ...process.env,
+      DATABASE_URL: h.stack.databaseUrl,
+      TEMPORAL_ADDRESS: h.stack.temporalAddress,
+      TEMPORAL_NAMESPACE: h.stack.temporalNamespace,
+      TEMPORAL_TASK_QUEUE: h.taskQueue,
+      VAULT_KEY: h.stack.vaultKey,
+      LOG_LEVEL: 'info',
+      OUTBOX_SWEEP_INTERVAL_MS: '300',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('worker did not start')), 60_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('worker started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
+  });
+  child.stderr!.resume();
+  return { child, ready };
+}
+
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+  t = await newTenant(h);
+});
+afterAll(() => h.stop());
+
+describe('a worker killed in the middle of processing', () => {
+  it('applies each event exactly once after another worker takes over', async () => {
+    const first = startWorkerProcess();
+    await first.ready;
+    const user = await newUser(h, t);
+    const card = (await issueCard(h, t, user.id)).body;
+    expect(card.status).toBe('active');
+
+    const amounts = Array.from({ length: 40 }, (_, i) => 50 + i);
+    const sent = await Promise.all(
+      amounts.map((amount) =>
+        sendEvent(h, t, 'transaction.cleared', {
+          transactionId: uniq('tx'),
+          cardId: card.partnerCardId,
+          amount,
+          currency: 'USD',
+        }),
+      ),
+    );
+    expect(sent.every((r) => r.status === 200)).toBe(true);
+    // Kill it while it works through them.
+    await eventually(
+      async () => (await h.knex('transaction_events').where({ cardId: card.id })).length >= 3,
+      20_000,
+      20,
+    );
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    const before = (await h.knex('transaction_events').where({ cardId: card.id })).length;
+    expect(before).toBeLessThan(40);
+
+    const second = startWorkerProcess();
+    await second.ready;
+    try {
+      const total = amounts.reduce((a, b) => a + b, 0);
+      await eventually(
+        async () =>
+          (await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body.balances.captured ===
+          total,
+        60_000,
+        300,
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      expect((await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body.balances.captured).toBe(
+        total,
+      );
+      expect(await h.knex('transaction_events').where({ cardId: card.id })).toHaveLength(40);
+      const outcomes = await h.knex('webhook_outcomes').whereIn(
+        'deliveryId',
+        sent.map((r) => r.body.id),
+      );
+      expect(outcomes.filter((o) => o.outcome === 'applied')).toHaveLength(40);
+    } finally {
+      second.child.kill('SIGTERM');
+      await new Promise((r) => second.child.once('exit', r));
+    }
+  });
+});
