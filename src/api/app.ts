@@ -7,6 +7,7 @@ import { requestContext } from './middleware/request-context';
 import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
 import { adminWebhooksRouter } from './admin/webhooks';
+import { sandboxRouter } from './sandbox/router';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
@@ -38,6 +39,8 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   ]) {
     authed.use(r.routes());
   }
+  // The sandbox partner's own API: development and tests only.
+  if (deps.config.sandboxEnabled) authed.use(sandboxRouter(deps).routes());
   app.use(authed.routes());
   app.use(authed.allowedMethods());
   return app;

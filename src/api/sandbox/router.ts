@@ -1,0 +1,198 @@
+import crypto from 'node:crypto';
+import Router from '@koa/router';
+import { z } from 'zod';
+import { ApiError } from '../../domain/errors';
+import { deliverSandboxEvent } from '../../partners/sandbox/deliver';
+import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
+import { requireRole } from '../middleware/auth';
+import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../schemas';
+import { bodyOf, queryOf } from '../validate';
+
+const Merchant = z.strictObject({
+  name: z.string().max(200).optional(),
+  mcc: z.string().regex(/^[0-9]{4}$/),
+  country: z.string().regex(/^[A-Z]{2}$/),
+  region: z
+    .string()
+    .regex(/^[A-Z]{2}-[A-Z0-9]{1,3}$/)
+    .optional(),
+});
+
+const TransactionBody = z.strictObject({
+  cardId: z.string().min(1).max(100),
+  type: z.enum(['authorization', 'clearing', 'reversal', 'refund', 'expiry']),
+  transactionId: z.string().min(1).max(100).optional(),
+  amount: PositiveMinorUnits.optional(),
+  currency: Currency.optional(),
+  merchant: Merchant.optional(),
+  silent: z.boolean().optional(),
+  chaos: z.strictObject({ duplicates: z.number().int().min(0).max(10).optional() }).optional(),
+});
+
+const StatusBody = z.strictObject({
+  status: z.enum(['active', 'frozen', 'canceled']),
+  silent: z.boolean().optional(),
+  reason: z.string().max(500).optional(),
+});
+
+const cursorOf = (at: Date, id: string) =>
+  Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+const parseCursor = (c: string): [Date, string] | null => {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(c, 'base64url').toString()) as [string, string];
+    return Number.isNaN(Date.parse(at)) ? null : [new Date(at), id];
+  } catch {
+    return null;
+  }
+};
+
+const EVENT_FOR = {
+  authorization: 'authorization.request',
+  clearing: 'transaction.cleared',
+  reversal: 'authorization.reversed',
+  refund: 'transaction.refunded',
+  expiry: 'authorization.expired',
+} as const;
+
+/**
+ * The sandbox partner's own API (development and tests): its books as paginated listings, and
+ * partner-side changes that it announces by signed webhook unless `silent` (drift for
+ * reconciliation to find). Authenticated with the program's operator key.
+ */
+export function sandboxRouter(deps: ApiDeps): Router<AppState> {
+  const { knex } = deps;
+  const router = new Router<AppState>({ prefix: '/sandbox/v1' });
+  const operator = requireRole('operator');
+  const send = (programId: string, type: string, data: Record<string, unknown>, duplicates?: number) =>
+    deliverSandboxEvent(
+      { knex, vault: deps.vault, publicUrl: deps.config.publicUrl },
+      programId,
+      type,
+      data,
+      { duplicates },
+    );
+
+  router.get('/cards', operator, async (ctx) => {
+    const c = ctx as AppContext;
+    const q = queryOf(c, PaginationSchema);
+    const query = knex('sandbox.cards').where({ programId: tenantOf(c) });
+    if (q.cursor) {
+      const after = parseCursor(q.cursor);
+      if (!after) throw new ApiError('VALIDATION_FAILED', 'invalid cursor');
+      query.whereRaw('(created_at, id) > (?, ?)', after);
+    }
+    const rows = await query.orderBy([{ column: 'createdAt' }, { column: 'id' }]).limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    ctx.body = {
+      data: page.map((r) => ({
+        id: r.id,
+        platformCardRef: r.platformCardRef,
+        last4: r.last4,
+        expMonth: r.expMonth,
+        expYear: r.expYear,
+        status: r.status,
+        createdAt: new Date(r.createdAt).toISOString(),
+        updatedAt: new Date(r.updatedAt).toISOString(),
+      })),
+      nextCursor: rows.length > q.limit && last ? cursorOf(new Date(last.createdAt), last.id) : null,
+    };
+  });
+
+  router.get('/transactions', operator, async (ctx) => {
+    const c = ctx as AppContext;
+    const q = queryOf(
+      c,
+      PaginationSchema.extend({ from: IsoDateTime.optional(), to: IsoDateTime.optional() }),
+    );
+    const query = knex('sandbox.transactions').where({ programId: tenantOf(c) });
+    if (q.from) query.where('occurredAt', '>=', new Date(q.from));
+    if (q.to) query.where('occurredAt', '<', new Date(q.to));
+    if (q.cursor) {
+      const after = parseCursor(q.cursor);
+      if (!after) throw new ApiError('VALIDATION_FAILED', 'invalid cursor');
+      query.whereRaw('(occurred_at, id) > (?, ?)', after);
+    }
+    const rows = await query.orderBy([{ column: 'occurredAt' }, { column: 'id' }]).limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    ctx.body = {
+      data: page.map((r) => ({
+        id: r.id,
+        cardId: r.cardId,
+        transactionId: r.transactionId,
+        type: r.type,
+        amount: r.amount,
+        currency: r.currency,
+        approved: r.approved,
+        merchant: r.merchant,
+        silent: r.silent,
+        occurredAt: new Date(r.occurredAt).toISOString(),
+      })),
+      nextCursor: rows.length > q.limit && last ? cursorOf(new Date(last.occurredAt), last.id) : null,
+    };
+  });
+
+  router.post('/cards/:cardId/status', operator, async (ctx) => {
+    const c = ctx as AppContext;
+    const programId = tenantOf(c);
+    const body = bodyOf(c, StatusBody);
+    const card = await knex('sandbox.cards').where({ programId, id: ctx.params.cardId }).first();
+    if (!card) throw new ApiError('NOT_FOUND', 'sandbox card not found');
+    await knex('sandbox.cards')
+      .where({ id: card.id })
+      .update({ status: body.status, updatedAt: knex.fn.now() });
+    const delivery = body.silent
+      ? null
+      : await send(programId, 'card.updated', { cardId: card.id, status: body.status, reason: body.reason });
+    ctx.body = { cardId: card.id, status: body.status, silent: Boolean(body.silent), delivery };
+  });
+
+  router.post('/transactions', operator, async (ctx) => {
+    const c = ctx as AppContext;
+    const programId = tenantOf(c);
+    const b = bodyOf(c, TransactionBody);
+    const card = await knex('sandbox.cards').where({ programId, id: b.cardId }).first();
+    if (!card) throw new ApiError('NOT_FOUND', 'sandbox card not found');
+    const transactionId = b.transactionId ?? `sbt_${crypto.randomBytes(10).toString('hex')}`;
+    const needsAmount = b.type !== 'expiry';
+    if (needsAmount && !b.amount)
+      throw new ApiError('VALIDATION_FAILED', `${b.type} needs an amount`, {
+        fields: [{ path: 'amount', message: 'required' }],
+      });
+    const currency = b.currency ?? 'USD';
+    const merchant = b.merchant ?? { name: 'Sandbox Merchant', mcc: '5999', country: 'US' };
+    const data: Record<string, unknown> = { transactionId, cardId: card.id };
+    if (b.type === 'authorization') Object.assign(data, { amount: b.amount, currency, merchant });
+    else if (b.type === 'clearing') Object.assign(data, { amount: b.amount, currency });
+    else if (b.type === 'reversal') Object.assign(data, { amount: b.amount });
+    else if (b.type === 'refund')
+      Object.assign(data, {
+        refundId: `sbr_${crypto.randomBytes(8).toString('hex')}`,
+        amount: b.amount,
+        currency,
+      });
+    // A real network asks the issuer first; the partner books the authorization as the answer says.
+    const delivery = b.silent ? null : await send(programId, EVENT_FOR[b.type], data, b.chaos?.duplicates);
+    const answer = delivery?.deliveries[0]?.body as { approved?: boolean } | undefined;
+    const approved = b.type === 'authorization' ? (b.silent ? true : Boolean(answer?.approved)) : null;
+    const id = `sbx_${crypto.randomBytes(10).toString('hex')}`;
+    await knex('sandbox.transactions').insert({
+      id,
+      programId,
+      cardId: card.id,
+      transactionId,
+      type: b.type,
+      amount: b.amount ?? 0,
+      currency,
+      merchant: b.type === 'authorization' ? JSON.stringify(merchant) : null,
+      approved,
+      eventId: delivery?.eventId ?? null,
+      silent: Boolean(b.silent),
+    });
+    ctx.status = 201;
+    ctx.body = { id, transactionId, type: b.type, approved, delivery };
+  });
+
+  return router;
+}
