@@ -46,6 +46,12 @@ export async function startTemporalDevServer(opts: {
     'json',
     '--log-level',
     'warn',
+    // WAL and relaxed syncs: the dev server's SQLite file stays consistent across restarts, and
+    // history writes stop waiting on an fsync each (a dev/test server, not a production store).
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
     '--dynamic-config-value',
     'frontend.enableExecuteMultiOperation=true',
     '--dynamic-config-value',
