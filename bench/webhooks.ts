@@ -5,6 +5,7 @@
  * none is lost. Results: bench/results/webhooks.{json,md}.
  */
 import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -12,7 +13,7 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createApp } from '../src/api/app';
 import { createKnex, migrateLatest } from '../src/db/knex';
-import { dataDir } from '../src/infra/paths';
+import { dataDir, projectRoot } from '../src/infra/paths';
 import { startStack } from '../src/infra/stack';
 import { createLogger } from '../src/lib/logger';
 import { newId } from '../src/lib/ids';
@@ -54,13 +55,38 @@ async function main(): Promise<void> {
     file: path.join(dataDir(), 'bench', 'bench.log'),
   });
   const taskQueue = 'bench-cards';
-  const { worker, connection: workerConnection } = await createWorker({
-    knex,
-    vault,
-    sandboxSecret: vaultKey,
-    temporal: { address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue },
-  });
-  const running = worker.run();
+  // The worker runs in a process of its own, as in production; BENCH_WORKER=inline runs it in this one.
+  const inline = process.env.BENCH_WORKER === 'inline';
+  const w = inline
+    ? await createWorker({
+        knex,
+        vault,
+        sandboxSecret: vaultKey,
+        temporal: { address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue },
+      })
+    : null;
+  const running = w?.worker.run();
+  const child = inline
+    ? null
+    : spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker.ts')], {
+        cwd: projectRoot,
+        env: {
+          ...process.env,
+          DATABASE_URL: stack.databaseUrl,
+          TEMPORAL_ADDRESS: stack.temporalAddress,
+          TEMPORAL_TASK_QUEUE: taskQueue,
+          VAULT_KEY: vaultKey,
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+  if (child) {
+    progress('starting the worker process');
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (b: Buffer) => b.toString().includes('worker started') && resolve());
+      child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
+    });
+  }
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection, namespace: stack.temporalNamespace });
   const server = http.createServer();
@@ -258,9 +284,15 @@ async function main(): Promise<void> {
 
   await sweeper.stop();
   server.close();
-  worker.shutdown();
-  await running;
-  await workerConnection.close();
+  if (w) {
+    w.worker.shutdown();
+    await running;
+    await w.connection.close();
+  }
+  if (child) {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
   await connection.close();
   await knex.destroy();
   await stack.stop();
