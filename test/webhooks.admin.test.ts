@@ -46,9 +46,9 @@ describe('webhook events for operators', () => {
       partner: 'sandbox',
     });
     const rejected = await op('GET', '/admin/webhook-events?outcome=rejected&partner=sandbox&limit=200');
-    expect(rejected.body.data.map((d: { id: string }) => d.id)).toContain(
-      bad.body?.id ?? (await h.knex('webhook_deliveries').orderBy('receivedAt', 'desc').first()).id,
-    );
+    // The 401 names the stored delivery, so a partner can quote it to support.
+    expect(bad.body.error.details.id).toMatch(/^whe_/);
+    expect(rejected.body.data.map((d: { id: string }) => d.id)).toContain(bad.body.error.details.id);
 
     const one = await op('GET', `/admin/webhook-events/${ok.body.id}`);
     expect(one.body).toMatchObject({ id: ok.body.id, outcome: 'applied', handoff: { status: 'handed_off' } });

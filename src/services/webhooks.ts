@@ -132,7 +132,13 @@ export async function ingestDelivery(
     return end(
       'rejected',
       401,
-      { error: { code: 'WEBHOOK_SIGNATURE_INVALID', message: 'the webhook signature is invalid or stale' } },
+      {
+        error: {
+          code: 'WEBHOOK_SIGNATURE_INVALID',
+          message: 'the webhook signature is invalid or stale',
+          details: { id: deliveryId },
+        },
+      },
       { error: sig.reason },
     );
   }
@@ -153,7 +159,13 @@ export async function ingestDelivery(
     return end(
       'unparseable',
       400,
-      { error: { code: 'WEBHOOK_UNPARSEABLE', message: 'the body is not valid JSON' } },
+      {
+        error: {
+          code: 'WEBHOOK_UNPARSEABLE',
+          message: 'the body is not valid JSON',
+          details: { id: deliveryId },
+        },
+      },
       { error: 'invalid JSON' },
     );
   }
@@ -162,7 +174,7 @@ export async function ingestDelivery(
     return end(
       'unparseable',
       400,
-      { error: { code: 'WEBHOOK_UNPARSEABLE', message: n.message } },
+      { error: { code: 'WEBHOOK_UNPARSEABLE', message: n.message, details: { id: deliveryId } } },
       { error: n.message, eventId: n.eventId, eventType: n.type },
     );
   }

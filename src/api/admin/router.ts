@@ -14,7 +14,7 @@ import { presentCard } from '../cards/presenters';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
-import { decodeCursor, encodeCursor } from '../schemas';
+import { newestFirst } from '../pagination';
 import { bodyOf, pathId, queryOf } from '../validate';
 import { applyAction } from './apply';
 import {
@@ -149,25 +149,10 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     if (q.status) query.where({ status: q.status });
     if (q.region)
       query.where((w) => w.where({ region: q.region }).orWhere('region', 'like', `${q.region}-%`));
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor);
-      if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
-          fields: [{ path: 'cursor', message: 'invalid' }],
-        });
-      query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    }
-    const rows = await query
-      .orderBy([
-        { column: 'createdAt', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const { rows: page, nextCursor } = await newestFirst(query, q);
     ctx.body = {
       data: await Promise.all(page.map(presentAdminCard)),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+      nextCursor,
     };
   });
 
@@ -340,26 +325,12 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const tenantId = tenantOf(c);
     const q = queryOf(c, ListActionsQuery);
     const query = AdminAction.query(knex).where({ tenantId });
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor);
-      if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
-          fields: [{ path: 'cursor', message: 'invalid' }],
-        });
-      query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    }
     if (q.status === 'pending_approval') {
       query
         .where({ requiresApproval: true })
         .whereNotExists(knex('admin_action_decisions as d').whereRaw('d.action_id = admin_actions.id'));
     }
-    const rows = await query
-      .orderBy([
-        { column: 'createdAt', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
+    const { rows: page, nextCursor } = await newestFirst(query, q);
     const decisions = page.length
       ? await AdminActionDecision.query(knex)
           .where({ tenantId })
@@ -376,10 +347,9 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
       ),
     );
     if (q.status && q.status !== 'pending_approval') data = data.filter((a) => a.status === q.status);
-    const last = page[page.length - 1];
     ctx.body = {
       data,
-      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+      nextCursor,
     };
   });
 

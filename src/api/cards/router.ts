@@ -12,7 +12,8 @@ import { CardStatusSA, TenantIdSA, UserIdSA } from '../../workflows/search-attri
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
-import { decodeCursor, encodeCursor, PaginationSchema } from '../schemas';
+import { PaginationSchema } from '../schemas';
+import { newestFirst } from '../pagination';
 import { bodyOf, pathId, queryOf } from '../validate';
 import { presentCard, presentTransaction } from './presenters';
 import { CreateCardSchema, ListCardsQuery, StatusChangeSchema, type CreateCardBody } from './schema';
@@ -89,28 +90,13 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
     const query = Card.query(knex).where({ tenantId: tenantOf(c) });
     if (q.userId) query.where({ userId: q.userId });
     if (q.status) query.where({ status: q.status });
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor);
-      if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
-          fields: [{ path: 'cursor', message: 'invalid' }],
-        });
-      query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    }
-    const rows = await query
-      .orderBy([
-        { column: 'createdAt', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
+    const { rows: page, nextCursor } = await newestFirst(query, q);
     const data = await Promise.all(
       page.map(async (card) => presentCard(card, await cardBalances(knex, card))),
     );
-    const last = page[page.length - 1];
     ctx.body = {
       data,
-      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+      nextCursor,
     };
   });
 
@@ -146,25 +132,10 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
     const card = await findCard(deps, tenantId, pathId(c));
     const q = queryOf(c, PaginationSchema);
     const query = Transaction.query(knex).where({ tenantId, cardId: card.id });
-    if (q.cursor) {
-      const after = decodeCursor(q.cursor);
-      if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
-          fields: [{ path: 'cursor', message: 'invalid' }],
-        });
-      query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);
-    }
-    const rows = await query
-      .orderBy([
-        { column: 'createdAt', order: 'desc' },
-        { column: 'id', order: 'desc' },
-      ])
-      .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const { rows: page, nextCursor } = await newestFirst(query, q);
     ctx.body = {
       data: page.map(presentTransaction),
-      nextCursor: rows.length > q.limit && last ? encodeCursor(new Date(last.createdAt), last.id) : null,
+      nextCursor,
     };
   });
 
