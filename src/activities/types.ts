@@ -88,6 +88,15 @@ export interface RecordActionDecisionInput {
   after?: Record<string, unknown>;
 }
 
+/** An authorization decision as recorded with its event (and the policy version that made it). */
+export interface MoneyDecision {
+  approved: boolean;
+  approvedAmount: number;
+  declineCode: string | null;
+  reason?: string;
+  policyVersion?: number;
+}
+
 export interface RecordMoneyEventInput {
   tenantId: string;
   cardId: string;
@@ -96,13 +105,7 @@ export interface RecordMoneyEventInput {
   event: CanonicalEvent;
   /** The ledger entry after the event, with its derived values. */
   entry: LedgerEntry & { held: number; status: TransactionStatus; allFlags: string[] };
-  decision?: {
-    approved: boolean;
-    approvedAmount: number;
-    declineCode: string | null;
-    reason?: string;
-    policyVersion?: number;
-  };
+  decision?: MoneyDecision;
   /** Unique per write the workflow makes: a retried attempt of the same write recognises its own row. */
   commitKey: string;
 }

@@ -29,6 +29,7 @@ import {
 } from '../domain/ledger';
 import { windowStart } from '../domain/time-windows';
 import type { CardActivities } from '../activities/card-activities';
+import type { MoneyDecision } from '../activities/types';
 import {
   applyOverrideUpdate,
   authorizeUpdate,
@@ -452,13 +453,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
   const commitMoney = async (
     input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
     next: { ledger: Ledger; entry: LedgerEntry },
-    decision?: {
-      approved: boolean;
-      approvedAmount: number;
-      declineCode: string | null;
-      reason?: string;
-      policyVersion?: number;
-    },
+    decision?: MoneyDecision,
   ) => {
     state.moneySeq += 1;
     const result = await db.recordMoneyEvent({

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { AdminAction, AdminActionDecision, Card, TenantPolicy } from '../../db/models';
 import { checkIssuance, resolveControls, type IssuanceCheckInput } from '../../domain/policy';
 import { ApiError } from '../../domain/errors';
-import { approvalRequirement } from '../../domain/overrides';
+import { approvalRequirement, type ActionType } from '../../domain/overrides';
 import { windowStart } from '../../domain/time-windows';
 import { newId } from '../../lib/ids';
 import { cardBalances } from '../../services/cards';
@@ -241,34 +241,32 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
   });
 
   // ---- overrides ---------------------------------------------------------------------------------
-  router.post('/admin/cards/:id/actions', operator, idempotency(knex), async (ctx) => {
-    const c = ctxOf(ctx);
-    const tenantId = tenantOf(c);
-    const body = bodyOf(c, CardActionSchema);
-    const expiresAt = futureExpiry(body.expiresAt);
-    if (expiresAt && body.type === 'cancel')
-      throw new ApiError('OVERRIDE_NOT_REVERSIBLE', 'a cancellation cannot expire');
-    const card = await findCard(deps, tenantId, pathId(c));
+  /**
+   * Records an override request (append-only, with the subject's state before) and, unless it
+   * needs an approver, applies it at once; the answer is the action with its outcome.
+   */
+  const requestOverride = async (
+    ctx: AppContext,
+    tenantId: string,
+    subject: { type: 'card' | 'user'; id: string; before: Record<string, unknown> },
+    body: { type: ActionType; params: Record<string, unknown>; reason: string },
+    expiresAt: Date | null,
+  ) => {
     const { policy } = await currentPolicy(knex, tenantId);
     const requirement = approvalRequirement({ type: body.type, params: body.params }, policy);
     const id = newId('adminAction');
     await knex('admin_actions').insert({
       id,
       tenantId,
-      subjectType: 'card',
-      subjectId: card.id,
+      subjectType: subject.type,
+      subjectId: subject.id,
       type: body.type,
       params: JSON.stringify(body.params),
       reason: body.reason,
       expiresAt,
       requestedBy: ctx.state.auth!.keyId,
       requiresApproval: requirement.required,
-      before: JSON.stringify({
-        status: card.status,
-        frozenBy: card.frozenBy,
-        controls: card.controls,
-        expiresAt: card.expiresAt,
-      }),
+      before: JSON.stringify(subject.before),
     });
     ctx.status = 201;
     if (!requirement.required)
@@ -278,6 +276,23 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
       id,
       requirement.required ? { approvalReasons: requirement.reasons } : {},
     );
+  };
+
+  router.post('/admin/cards/:id/actions', operator, idempotency(knex), async (ctx) => {
+    const c = ctxOf(ctx);
+    const tenantId = tenantOf(c);
+    const body = bodyOf(c, CardActionSchema);
+    const expiresAt = futureExpiry(body.expiresAt);
+    if (expiresAt && body.type === 'cancel')
+      throw new ApiError('OVERRIDE_NOT_REVERSIBLE', 'a cancellation cannot expire');
+    const card = await findCard(deps, tenantId, pathId(c));
+    const before = {
+      status: card.status,
+      frozenBy: card.frozenBy,
+      controls: card.controls,
+      expiresAt: card.expiresAt,
+    };
+    await requestOverride(c, tenantId, { type: 'card', id: card.id, before }, body, expiresAt);
   });
 
   router.post('/admin/users/:id/actions', operator, idempotency(knex), async (ctx) => {
@@ -289,34 +304,12 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
       .where({ tenantId, id: pathId(c) })
       .first();
     if (!user) throw new ApiError('NOT_FOUND', 'user not found');
-    const { policy } = await currentPolicy(knex, tenantId);
-    const requirement = approvalRequirement({ type: body.type, params: body.params }, policy);
-    const id = newId('adminAction');
-    await knex('admin_actions').insert({
-      id,
-      tenantId,
-      subjectType: 'user',
-      subjectId: user.id,
-      type: body.type,
-      params: JSON.stringify(body.params),
-      reason: body.reason,
-      expiresAt,
-      requestedBy: ctx.state.auth!.keyId,
-      requiresApproval: requirement.required,
-      before: JSON.stringify({
-        status: user.status,
-        weeklyCardLimitLifted: user.weeklyCardLimitLifted,
-        weeklySpendLimit: user.weeklySpendLimit,
-      }),
-    });
-    ctx.status = 201;
-    if (!requirement.required)
-      await applyAction(deps, await AdminAction.query(knex).findById(id).throwIfNotFound());
-    ctx.body = await actionResponse(
-      tenantId,
-      id,
-      requirement.required ? { approvalReasons: requirement.reasons } : {},
-    );
+    const before = {
+      status: user.status,
+      weeklyCardLimitLifted: user.weeklyCardLimitLifted,
+      weeklySpendLimit: user.weeklySpendLimit,
+    };
+    await requestOverride(c, tenantId, { type: 'user', id: user.id, before }, body, expiresAt);
   });
 
   // ---- maker-checker -----------------------------------------------------------------------------

@@ -3,20 +3,13 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors';
 import { deliverSandboxEvent } from '../../partners/sandbox/deliver';
+import { MerchantSchema } from '../../partners/sandbox/normalize';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../schemas';
 import { bodyOf, queryOf } from '../validate';
 
-const Merchant = z.strictObject({
-  name: z.string().max(200).optional(),
-  mcc: z.string().regex(/^[0-9]{4}$/),
-  country: z.string().regex(/^[A-Z]{2}$/),
-  region: z
-    .string()
-    .regex(/^[A-Z]{2}-[A-Z0-9]{1,3}$/)
-    .optional(),
-});
+const Merchant = MerchantSchema.strict();
 
 const TransactionBody = z.strictObject({
   cardId: z.string().min(1).max(100),

@@ -5,7 +5,8 @@ import { type SANDBOX_EVENT_TYPES } from './events';
 const Amount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const Currency = z.string().regex(/^[A-Z]{3}$/);
 const Id = z.string().min(1).max(200);
-const Merchant = z.object({
+/** A merchant as partners describe it (sandbox payloads and the sandbox API). */
+export const MerchantSchema = z.object({
   name: z.string().max(200).optional(),
   mcc: z.string().regex(/^[0-9]{4}$/),
   country: z.string().regex(/^[A-Z]{2}$/),
@@ -28,14 +29,14 @@ const DATA = {
     cardId: Id,
     amount: Amount,
     currency: Currency,
-    merchant: Merchant,
+    merchant: MerchantSchema,
   }),
   'authorization.advice': z.object({
     transactionId: Id,
     cardId: Id,
     amount: Amount,
     currency: Currency,
-    merchant: Merchant,
+    merchant: MerchantSchema,
     approved: z.boolean(),
     declineCode: z.string().max(100).optional(),
   }),
