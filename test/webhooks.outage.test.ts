@@ -14,6 +14,9 @@ import { testDataDir } from './setup/stack-file';
  */
 const dir = path.join(testDataDir, 'temporal-outage');
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+// Stopping and restarting a server, and the sweeper's backoff (up to a minute) after a long outage.
+jest.setTimeout(180_000);
+
 let server: TemporalDevServerHandle;
 let port: number;
 let h: Harness;
@@ -89,7 +92,7 @@ describe('Temporal unavailable while deliveries arrive', () => {
       async () =>
         (await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body.balances?.captured ===
         expected,
-      60_000,
+      150_000,
       500,
     );
     await new Promise((r) => setTimeout(r, 1500));

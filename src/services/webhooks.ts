@@ -239,7 +239,7 @@ export async function ingestDelivery(
         cardId: card?.id ?? null,
         source: 'replay',
         attempts: 0,
-        nextAttemptAt: trx.fn.now(),
+        nextAttemptAt: new Date(Date.now() + HANDOFF_GRACE_MS),
         updatedAt: trx.fn.now(),
       });
     if (status === 'parked') {
