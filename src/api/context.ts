@@ -45,3 +45,11 @@ export function tenantOf(ctx: AppContext): string {
   if (!id) throw new Error('tenantOf called without a tenant-scoped key');
   return id;
 }
+
+/** Link to a workflow in the Temporal Web UI, when the UI's URL is known. */
+export function temporalUiLink(deps: ApiDeps, workflowId: string): string | null {
+  const { temporalUiUrl, temporalNamespace } = deps.config;
+  return temporalUiUrl
+    ? `${temporalUiUrl}/namespaces/${encodeURIComponent(temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`
+    : null;
+}

@@ -11,7 +11,7 @@ import { decide, loadAction, presentAction } from '../../services/admin-actions'
 import { getCardQuery } from '../../workflows/messages';
 import { findCard } from '../cards/router';
 import { presentCard } from '../cards/presenters';
-import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
+import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { newestFirst } from '../pagination';
@@ -47,16 +47,11 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
   const operator = requireRole('operator');
   const approver = requireRole('approver');
 
-  const temporalUiLink = (workflowId: string): string | null =>
-    deps.config.temporalUiUrl
-      ? `${deps.config.temporalUiUrl}/namespaces/${encodeURIComponent(deps.config.temporalNamespace)}/workflows/${encodeURIComponent(workflowId)}`
-      : null;
-
   const presentAdminCard = async (card: Card) => ({
     ...presentCard(card, await cardBalances(knex, card)),
     partnerCardId: card.partnerCardId,
     workflowId: card.workflowId,
-    temporalUiUrl: temporalUiLink(card.workflowId),
+    temporalUiUrl: temporalUiLink(deps, card.workflowId),
     region: card.region,
     issuedBy: { type: card.issuedByType, id: card.issuedById },
     issueReason: card.issueReason,

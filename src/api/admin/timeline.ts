@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { ApiError } from '../../domain/errors';
 import { findCard } from '../cards/router';
-import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
+import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { PaginationSchema } from '../schemas';
 import { pathId, queryOf } from '../validate';
@@ -155,9 +155,7 @@ export function timelineRouter(deps: ApiDeps): Router<AppState> {
     const last = page[page.length - 1];
     ctx.body = {
       card: { id: card.id, status: card.status, workflowId: card.workflowId },
-      temporalUiUrl: deps.config.temporalUiUrl
-        ? `${deps.config.temporalUiUrl}/namespaces/${encodeURIComponent(deps.config.temporalNamespace)}/workflows/${encodeURIComponent(card.workflowId)}`
-        : null,
+      temporalUiUrl: temporalUiLink(deps, card.workflowId),
       data,
       nextCursor: rows.length > q.limit && last ? cursorOf(new Date(last.at), last.kind, last.ref) : null,
     };
