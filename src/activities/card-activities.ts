@@ -247,97 +247,89 @@ export function createCardActivities(deps: CardActivityDeps) {
      */
     async recordMoneyEvent(input: RecordMoneyEventInput): Promise<RecordMoneyEventResult> {
       const { event: ev, entry } = input;
-      return knex.transaction(async (trx) => {
-        const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
-        const amount = 'amount' in ev ? ev.amount : 0;
-        const currency = 'currency' in ev ? ev.currency : entry.currency;
-        const transactionId = derivedId('transaction', input.tenantId, ev.partner, entry.id);
-        const eventKey = `${ev.partner}:${ev.eventId}`;
-        const inserted = await trx('transaction_events')
-          .insert({
-            tenantId: input.tenantId,
-            cardId: input.cardId,
-            transactionId,
-            partnerTransactionId: entry.id,
-            type,
-            amount,
-            currency,
+      const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
+      const transactionId = derivedId('transaction', input.tenantId, ev.partner, entry.id);
+      const eventKey = `${ev.partner}:${ev.eventId}`;
+      // The common case in one statement (one round trip): the event, the snapshot and the outcome.
+      const { rows } = await knex.raw(
+        `WITH e AS (
+           INSERT INTO transaction_events (tenant_id, card_id, transaction_id, partner_transaction_id, type, amount,
+                  currency, source, delivery_id, event_key, data, occurred_at)
+           VALUES (:tenantId, :cardId, :transactionId, :partnerTransactionId, :type, :amount, :eventCurrency,
+                  :source, :deliveryId, :eventKey, :data::jsonb, :occurredAt)
+           ON CONFLICT (tenant_id, event_key) DO NOTHING RETURNING id
+         ),
+         t AS (
+           INSERT INTO transactions (id, tenant_id, card_id, partner, partner_transaction_id, status, currency,
+                  authorized_amount, held_amount, captured_amount, refunded_amount, reversed_amount, merchant,
+                  decline_code, flags, authorized_at)
+           SELECT :transactionId, :tenantId, :cardId, :partner, :partnerTransactionId, :status, :currency,
+                  :authorized, :held, :captured, :refunded, :reversed, :merchant::jsonb, :declineCode,
+                  :flags::text[], :authorizedAt
+            WHERE EXISTS (SELECT 1 FROM e)
+           ON CONFLICT (tenant_id, partner, partner_transaction_id) DO UPDATE SET
+                  status = EXCLUDED.status, authorized_amount = EXCLUDED.authorized_amount,
+                  held_amount = EXCLUDED.held_amount, captured_amount = EXCLUDED.captured_amount,
+                  refunded_amount = EXCLUDED.refunded_amount, reversed_amount = EXCLUDED.reversed_amount,
+                  merchant = EXCLUDED.merchant, decline_code = EXCLUDED.decline_code, flags = EXCLUDED.flags,
+                  authorized_at = EXCLUDED.authorized_at, updated_at = now()
+         ),
+         o AS (
+           INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
+           SELECT :tenantId, :deliveryId, 'applied', :eventId, :eventKind, :cardId, :outcomeDetails::jsonb
+            WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
+         )
+         SELECT EXISTS (SELECT 1 FROM e) AS "inserted"`,
+        {
+          tenantId: input.tenantId,
+          cardId: input.cardId,
+          transactionId,
+          partnerTransactionId: entry.id,
+          type,
+          amount: 'amount' in ev ? ev.amount : 0,
+          eventCurrency: 'currency' in ev ? ev.currency : entry.currency,
+          source: input.source,
+          deliveryId: input.deliveryId,
+          eventKey,
+          data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
+          occurredAt: new Date(ev.occurredAtMs),
+          partner: ev.partner,
+          status: entry.status,
+          currency: entry.currency,
+          authorized: entry.authorized,
+          held: entry.held,
+          captured: entry.captured,
+          refunded: entry.refunded,
+          reversed: entry.reversed,
+          merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
+          declineCode: entry.declineCode,
+          flags: entry.allFlags,
+          authorizedAt: new Date(entry.atMs),
+          eventId: ev.eventId,
+          eventKind: ev.kind,
+          outcomeDetails: JSON.stringify({
             source: input.source,
-            deliveryId: input.deliveryId,
-            eventKey,
-            data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
-            occurredAt: new Date(ev.occurredAtMs),
-          })
-          .onConflict(['tenantId', 'eventKey'])
-          .ignore()
-          .returning('id');
-        if (!inserted.length) {
-          // Written before: by an earlier attempt of this very call (its commit key), or by another delivery.
-          const prior = await trx('transaction_events').where({ tenantId: input.tenantId, eventKey }).first();
-          const ours = prior?.data?.commitKey === input.commitKey;
-          if (!ours && input.deliveryId) {
-            await trx('webhook_outcomes').insert({
-              tenantId: input.tenantId,
-              deliveryId: input.deliveryId,
-              outcome: 'duplicate',
-              eventId: ev.eventId,
-              eventType: ev.kind,
-              cardId: input.cardId,
-              details: JSON.stringify({ source: input.source, transactionId }),
-            });
-          }
-          return { applied: ours, priorDecision: prior?.data?.decision ?? null };
-        }
-        await trx('transactions')
-          .insert({
-            id: transactionId,
-            tenantId: input.tenantId,
-            cardId: input.cardId,
-            partner: ev.partner,
-            partnerTransactionId: entry.id,
-            status: entry.status,
-            currency: entry.currency,
-            authorizedAmount: entry.authorized,
-            heldAmount: entry.held,
-            capturedAmount: entry.captured,
-            refundedAmount: entry.refunded,
-            reversedAmount: entry.reversed,
-            merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
-            declineCode: entry.declineCode,
-            flags: entry.allFlags,
-            authorizedAt: new Date(entry.atMs),
-          })
-          .onConflict(['tenantId', 'partner', 'partnerTransactionId'])
-          .merge([
-            'status',
-            'authorizedAmount',
-            'heldAmount',
-            'capturedAmount',
-            'refundedAmount',
-            'reversedAmount',
-            'merchant',
-            'declineCode',
-            'flags',
-            'authorizedAt',
-            'updatedAt',
-          ]);
-        if (input.deliveryId) {
-          await trx('webhook_outcomes').insert({
-            tenantId: input.tenantId,
-            deliveryId: input.deliveryId,
-            outcome: 'applied',
-            eventId: ev.eventId,
-            eventType: ev.kind,
-            cardId: input.cardId,
-            details: JSON.stringify({
-              source: input.source,
-              transactionId,
-              ...(input.decision ? { decision: input.decision } : {}),
-            }),
-          });
-        }
-        return { applied: true, priorDecision: null };
-      });
+            transactionId,
+            ...(input.decision ? { decision: input.decision } : {}),
+          }),
+        },
+      );
+      if (rows[0].inserted) return { applied: true, priorDecision: null };
+      // Written before: by an earlier attempt of this very call (its commit key), or by another delivery.
+      const prior = await knex('transaction_events').where({ tenantId: input.tenantId, eventKey }).first();
+      const ours = prior?.data?.commitKey === input.commitKey;
+      if (!ours && input.deliveryId) {
+        await knex('webhook_outcomes').insert({
+          tenantId: input.tenantId,
+          deliveryId: input.deliveryId,
+          outcome: 'duplicate',
+          eventId: ev.eventId,
+          eventType: ev.kind,
+          cardId: input.cardId,
+          details: JSON.stringify({ source: input.source, transactionId }),
+        });
+      }
+      return { applied: ours, priorDecision: prior?.data?.decision ?? null };
     },
 
     async recordOutcome(input: RecordOutcomeInput): Promise<void> {

@@ -25,7 +25,10 @@ export function createLogger(opts: {
   file?: string;
   stdout?: boolean;
 }): Logger {
-  const streams: pino.StreamEntry[] = opts.stdout === false ? [] : [{ stream: process.stdout }];
+  // Asynchronous stdout: lines written in the same tick go out in one write instead of one system
+  // call per line (the request log is on every request's path); pino flushes it on exit.
+  const streams: pino.StreamEntry[] =
+    opts.stdout === false ? [] : [{ stream: pino.destination({ dest: 1, sync: false }) }];
   if (opts.file) {
     fs.mkdirSync(path.dirname(opts.file), { recursive: true });
     streams.push({ stream: pino.destination({ dest: opts.file, append: true, mkdir: true, sync: false }) });

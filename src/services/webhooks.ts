@@ -28,31 +28,6 @@ export interface IngestResult {
 /** Partner adapters' inbound side; the sandbox is the one partner so far. */
 const NORMALIZERS: Record<string, (body: unknown) => NormalizeResult> = { sandbox: normalizeSandbox };
 
-async function outcome(
-  db: Knex | Knex.Transaction,
-  row: {
-    tenantId: string;
-    deliveryId: string;
-    outcome: string;
-    eventId?: string;
-    eventType?: string;
-    cardId?: string | null;
-    error?: string;
-    details?: object;
-  },
-): Promise<void> {
-  await db('webhook_outcomes').insert({
-    tenantId: row.tenantId,
-    deliveryId: row.deliveryId,
-    outcome: row.outcome,
-    eventId: row.eventId ?? null,
-    eventType: row.eventType ?? null,
-    cardId: row.cardId ?? null,
-    error: row.error ?? null,
-    details: JSON.stringify(row.details ?? {}),
-  });
-}
-
 export function subscriptionSecrets(
   vault: Vault,
   sub: {
@@ -75,10 +50,102 @@ export function subscriptionSecrets(
   };
 }
 
+type Verdict =
+  | {
+      kind: 'end';
+      outcome: 'rejected' | 'ignored' | 'unparseable';
+      status: number;
+      body: Record<string, unknown>;
+      error?: string;
+      details?: object;
+      eventId?: string;
+      eventType?: string;
+    }
+  | { kind: 'event'; event: CanonicalEvent };
+
+/** What a delivery is, decided in memory: signature, subscription state, parsing and normalization. */
+function judge(
+  deps: WebhookDeps,
+  sub: { status: string; eventTypes: string[] } & Parameters<typeof subscriptionSecrets>[1],
+  normalize: (body: unknown) => NormalizeResult,
+  req: { headers: Record<string, string>; rawBody: Buffer; replayOf?: string },
+  deliveryId: string,
+): Verdict {
+  const base = { received: true, id: deliveryId };
+  const ignored = { ...base, duplicate: false, ignored: true };
+  // Replays of stored deliveries skip the timestamp tolerance, not the signature.
+  const sig = verifyStandardWebhook(subscriptionSecrets(deps.vault, sub), req.headers, req.rawBody, {
+    checkTimestamp: !req.replayOf,
+  });
+  if (!sig.ok)
+    return {
+      kind: 'end',
+      outcome: 'rejected',
+      status: 401,
+      body: {
+        error: {
+          code: 'WEBHOOK_SIGNATURE_INVALID',
+          message: 'the webhook signature is invalid or stale',
+          details: { id: deliveryId },
+        },
+      },
+      error: sig.reason,
+    };
+  if (sub.status !== 'active')
+    return {
+      kind: 'end',
+      outcome: 'ignored',
+      status: 200,
+      body: ignored,
+      details: { reason: `subscription ${sub.status}` },
+    };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(req.rawBody.toString('utf8'));
+  } catch {
+    return {
+      kind: 'end',
+      outcome: 'unparseable',
+      status: 400,
+      body: {
+        error: { code: 'WEBHOOK_UNPARSEABLE', message: 'the body is not valid JSON', details: { id: deliveryId } },
+      },
+      error: 'invalid JSON',
+    };
+  }
+  const n = normalize(parsed);
+  if (!n.ok && n.reason === 'unparseable')
+    return {
+      kind: 'end',
+      outcome: 'unparseable',
+      status: 400,
+      body: { error: { code: 'WEBHOOK_UNPARSEABLE', message: n.message, details: { id: deliveryId } } },
+      error: n.message,
+      eventId: n.eventId,
+      eventType: n.type,
+    };
+  if (!n.ok || !(sub.eventTypes as string[]).includes(n.type))
+    return {
+      kind: 'end',
+      outcome: 'ignored',
+      status: 200,
+      body: ignored,
+      eventId: n.eventId,
+      eventType: n.type,
+      details: { reason: !n.ok ? 'unknown event type' : 'event type not in the subscription' },
+    };
+  return { kind: 'event', event: n.event };
+}
+
 /**
- * Ingests one delivery: stores it exactly as received (committed before anything else), verifies
- * its signature, parses and normalizes it, dedupes it on the partner's event id and queues it in
- * the outbox (handed to the card workflow at once when possible). Every path ends with an outcome.
+ * Ingests one delivery: stores it exactly as received, verifies its signature, parses and
+ * normalizes it, dedupes it on the partner's event id and queues it in the outbox (handed to the
+ * card workflow right after the answer when possible). Every path ends with an outcome.
+ *
+ * The delivery row, the dedupe key, the outbox row and the outcome are written by one statement,
+ * so they commit together: the partner never gets a 2xx for a delivery that is not stored, and a
+ * delivery is never stored without its outcome or its place in the outbox. (One round trip to
+ * PostgreSQL after the subscription lookup: that is most of what an acknowledgement costs.)
  */
 export async function ingestDelivery(
   deps: WebhookDeps,
@@ -99,167 +166,101 @@ export async function ingestDelivery(
   if (!sub || !normalize)
     return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no such webhook subscription' } } };
   const tenantId: string = sub.tenantId;
-
-  // 1. Store first, exactly as received.
   const deliveryId = req.replayOf ?? newId('webhookEvent');
-  if (!req.replayOf) {
-    await knex('webhook_deliveries').insert({
-      id: deliveryId,
-      tenantId,
-      subscriptionId: sub.id,
-      partner: req.partner,
-      headers: JSON.stringify(req.headers),
-      rawBody: req.rawBody,
-      requestId: req.requestId,
-    });
-  }
   const base = { received: true, id: deliveryId };
-  const end = async (
-    o: string,
-    status: number,
-    body: Record<string, unknown>,
-    extra: { error?: string; details?: object; eventId?: string; eventType?: string } = {},
-  ) => {
-    await outcome(knex, { tenantId, deliveryId, outcome: o, ...extra });
-    return { status, body };
+  const delivery = {
+    store: !req.replayOf,
+    id: deliveryId,
+    tenantId,
+    subscriptionId: sub.id as string,
+    partner: req.partner,
+    headers: JSON.stringify(req.headers),
+    rawBody: req.rawBody,
+    requestId: req.requestId,
   };
 
-  // 2. Signature (replays of stored deliveries skip the timestamp tolerance, not the signature).
-  const sig = verifyStandardWebhook(subscriptionSecrets(deps.vault, sub), req.headers, req.rawBody, {
-    checkTimestamp: !req.replayOf,
-  });
-  if (!sig.ok) {
-    return end(
-      'rejected',
-      401,
+  const verdict = judge(deps, sub, normalize, req, deliveryId);
+  if (verdict.kind === 'end') {
+    await knex.raw(
+      `WITH d AS (${STORE_DELIVERY})
+       INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, error, details)
+       VALUES (:tenantId, :id, :outcome, :eventId, :eventType, :error, :details::jsonb)`,
       {
-        error: {
-          code: 'WEBHOOK_SIGNATURE_INVALID',
-          message: 'the webhook signature is invalid or stale',
-          details: { id: deliveryId },
-        },
+        ...delivery,
+        outcome: verdict.outcome,
+        eventId: verdict.eventId ?? null,
+        eventType: verdict.eventType ?? null,
+        error: verdict.error ?? null,
+        details: JSON.stringify(verdict.details ?? {}),
       },
-      { error: sig.reason },
     );
-  }
-  if (sub.status !== 'active') {
-    return end(
-      'ignored',
-      200,
-      { ...base, duplicate: false, ignored: true },
-      { details: { reason: `subscription ${sub.status}` } },
-    );
+    return { status: verdict.status, body: verdict.body };
   }
 
-  // 3. Parse and normalize.
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(req.rawBody.toString('utf8'));
-  } catch {
-    return end(
-      'unparseable',
-      400,
-      {
-        error: {
-          code: 'WEBHOOK_UNPARSEABLE',
-          message: 'the body is not valid JSON',
-          details: { id: deliveryId },
-        },
-      },
-      { error: 'invalid JSON' },
-    );
-  }
-  const n = normalize(parsed);
-  if (!n.ok && n.reason === 'unparseable') {
-    return end(
-      'unparseable',
-      400,
-      { error: { code: 'WEBHOOK_UNPARSEABLE', message: n.message, details: { id: deliveryId } } },
-      { error: n.message, eventId: n.eventId, eventType: n.type },
-    );
-  }
-  if (!n.ok || !(sub.eventTypes as string[]).includes(n.type)) {
-    const why = !n.ok ? 'unknown event type' : 'event type not in the subscription';
-    return end(
-      'ignored',
-      200,
-      { ...base, duplicate: false, ignored: true },
-      { eventId: n.eventId, eventType: n.type, details: { reason: why } },
-    );
-  }
-  const event = n.event;
-  const card = await knex('cards')
-    .where({ tenantId, partner: req.partner, partnerCardId: event.partnerCardId })
-    .first();
+  const event = verdict.event;
+  const synchronous = SYNCHRONOUS_KINDS.includes(event.kind);
+  const { rows } = await knex.raw(
+    `WITH d AS (${STORE_DELIVERY}),
+     c AS (SELECT id FROM cards WHERE tenant_id = :tenantId AND partner = :partner AND partner_card_id = :partnerCardId),
+     k AS (
+       INSERT INTO webhook_event_keys (tenant_id, partner, event_id, delivery_id)
+       VALUES (:tenantId, :partner, :eventId, :id) ON CONFLICT DO NOTHING RETURNING delivery_id
+     ),
+     q AS (
+       -- Asynchronous events are queued in the outbox: a new event id, or any replay by an operator.
+       INSERT INTO webhook_handoffs
+         (delivery_id, tenant_id, partner, event_id, partner_card_id, card_id, event, status, source, next_attempt_at)
+       SELECT :id, :tenantId, :partner, :eventId, :partnerCardId, (SELECT id FROM c), :event::jsonb,
+              CASE WHEN EXISTS (SELECT 1 FROM c) THEN 'pending' ELSE 'parked' END,
+              CASE WHEN :replay THEN 'replay' ELSE 'partner' END,
+              -- The request hands it off right away; the sweeper only steps in if that has not happened by then.
+              now() + make_interval(secs => :graceS)
+        WHERE NOT :synchronous AND (:replay OR EXISTS (SELECT 1 FROM k))
+       ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, card_id = EXCLUDED.card_id, source = 'replay',
+              attempts = 0, next_attempt_at = EXCLUDED.next_attempt_at, updated_at = now()
+       RETURNING status
+     ),
+     o AS (
+       INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
+       SELECT :tenantId, :id, x.outcome, :eventId, :eventKind, (SELECT id FROM c), x.details::jsonb
+         FROM (
+           SELECT 'duplicate' AS outcome, '{}' AS details
+            WHERE NOT :synchronous AND NOT :replay AND NOT EXISTS (SELECT 1 FROM k)
+           UNION ALL
+           SELECT 'parked', '{"reason":"card not known yet"}' FROM q WHERE q.status = 'parked'
+         ) x
+     )
+     SELECT (SELECT id FROM c) AS "cardId", (SELECT status FROM q) AS "queued",
+            EXISTS (SELECT 1 FROM k) AS "fresh"`,
+    {
+      ...delivery,
+      partnerCardId: event.partnerCardId,
+      eventId: event.eventId,
+      eventKind: event.kind,
+      event: JSON.stringify(event),
+      replay: Boolean(req.replayOf),
+      synchronous,
+      graceS: HANDOFF_GRACE_MS / 1000,
+    },
+  );
+  const r = rows[0] as { cardId: string | null; queued: string | null; fresh: boolean };
 
   // Synchronous events (authorization requests) are answered by the card workflow's authorize update.
-  if (SYNCHRONOUS_KINDS.includes(event.kind)) {
-    await knex('webhook_event_keys')
-      .insert({ tenantId, partner: req.partner, eventId: event.eventId, deliveryId })
-      .onConflict()
-      .ignore();
-    return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: card?.id ?? null } };
-  }
-
-  // 4. Dedupe and queue, in one transaction.
-  const queued = await knex.transaction(async (trx) => {
-    const key = await trx('webhook_event_keys')
-      .insert({ tenantId, partner: req.partner, eventId: event.eventId, deliveryId })
-      .onConflict()
-      .ignore()
-      .returning('deliveryId');
-    if (!key.length && !req.replayOf) {
-      await outcome(trx, {
-        tenantId,
-        deliveryId,
-        outcome: 'duplicate',
-        eventId: event.eventId,
-        eventType: event.kind,
-        cardId: card?.id,
-      });
-      return 'duplicate' as const;
-    }
-    const status = card?.partnerCardId ? 'pending' : 'parked';
-    await trx('webhook_handoffs')
-      .insert({
-        deliveryId,
-        tenantId,
-        partner: req.partner,
-        eventId: event.eventId,
-        partnerCardId: event.partnerCardId,
-        cardId: card?.id ?? null,
-        event: JSON.stringify(event),
-        status,
-        // The request hands it off right away; the sweeper only steps in if that has not happened by then.
-        nextAttemptAt: new Date(Date.now() + HANDOFF_GRACE_MS),
-      })
-      .onConflict('deliveryId')
-      .merge({
-        status,
-        cardId: card?.id ?? null,
-        source: 'replay',
-        attempts: 0,
-        nextAttemptAt: new Date(Date.now() + HANDOFF_GRACE_MS),
-        updatedAt: trx.fn.now(),
-      });
-    if (status === 'parked') {
-      await outcome(trx, {
-        tenantId,
-        deliveryId,
-        outcome: 'parked',
-        eventId: event.eventId,
-        eventType: event.kind,
-        details: { reason: 'card not known yet' },
-      });
-    }
-    return status;
-  });
-  if (queued === 'duplicate') return { status: 200, body: { ...base, duplicate: true } };
+  if (synchronous) return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: r.cardId } };
+  if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
   // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
   // hand-off happens after the answer (the sweeper retries it if Temporal is unreachable).
-  if (queued === 'pending') {
+  if (r.queued === 'pending') {
+    const row: HandoffRow = {
+      tenantId,
+      cardId: r.cardId,
+      event,
+      source: req.replayOf ? 'replay' : 'partner',
+      status: 'pending',
+      attempts: 0,
+    };
     setImmediate(() => {
-      handOff(deps, deliveryId).catch((err) =>
+      handOff(deps, deliveryId, row).catch((err) =>
         deps.log.error({ err: String(err), deliveryId }, 'hand-off bookkeeping failed'),
       );
     });
@@ -267,10 +268,50 @@ export async function ingestDelivery(
   return { status: 200, body: { ...base, duplicate: false } };
 }
 
+/** The raw delivery, exactly as received (skipped for an operator's replay of a stored one). */
+const STORE_DELIVERY = `INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, partner, headers, raw_body, request_id)
+  SELECT :id, :tenantId, :subscriptionId, :partner, :headers::jsonb, :rawBody, :requestId WHERE :store
+  RETURNING id`;
+
 /** How long the sweeper leaves a fresh outbox row to the request that queued it. */
 export const HANDOFF_GRACE_MS = 5_000;
 /** How long one hand-off may wait on Temporal before it is left to the sweeper. */
 export const HANDOFF_TIMEOUT_MS = 3_000;
+
+interface HandoffRow {
+  tenantId: string;
+  cardId: string | null;
+  event: CanonicalEvent;
+  source: string;
+  status: string;
+  attempts: number;
+}
+
+/**
+ * Marks outbox rows handed off, a batch per statement: under load many hand-offs finish within
+ * the same few milliseconds. A row whose mark is lost (crash) is handed off again by the sweeper,
+ * and the workflow drops the repeat quietly, so the batching costs nothing in correctness.
+ */
+const handedOffBatches = new WeakMap<Knex, { ids: string[]; done: Promise<void> }>();
+function markHandedOff(knex: Knex, deliveryId: string): Promise<void> {
+  let batch = handedOffBatches.get(knex);
+  if (!batch) {
+    const ids: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        handedOffBatches.delete(knex);
+        knex('webhook_handoffs')
+          .whereIn('deliveryId', ids)
+          .update({ status: 'handed_off', lastError: null, updatedAt: knex.fn.now() })
+          .then(() => resolve(), reject);
+      }, 5);
+    });
+    batch = { ids, done };
+    handedOffBatches.set(knex, batch);
+  }
+  batch.ids.push(deliveryId);
+  return batch.done;
+}
 
 const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math.min(attempts, 10));
 
@@ -279,22 +320,26 @@ const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math
  * pending with a later next attempt; the sweeper retries it. Signals are deduped by event id in
  * the workflow and by unique keys in the database, so a retry never applies an event twice.
  */
-export async function handOff(deps: WebhookDeps, deliveryId: string): Promise<boolean> {
+export async function handOff(
+  deps: WebhookDeps,
+  deliveryId: string,
+  /** The row as the caller just wrote it (saves reading it back on the request path). */
+  queued?: HandoffRow,
+): Promise<boolean> {
   const { knex } = deps;
-  const row = await knex('webhook_handoffs').where({ deliveryId }).first();
-  if (!row || row.status === 'handed_off' || !row.cardId) return false;
+  const row: HandoffRow | undefined = queued ?? (await knex('webhook_handoffs').where({ deliveryId }).first());
+  const cardId = row?.cardId;
+  if (!row || row.status === 'handed_off' || !cardId) return false;
   try {
     await deps.temporal.withDeadline(Date.now() + HANDOFF_TIMEOUT_MS, () =>
-      signalCard(deps.temporal, deps.cards, row.tenantId, row.cardId, {
+      signalCard(deps.temporal, deps.cards, row.tenantId, cardId, {
         deliveryId,
         event: row.event,
         source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
         replay: row.source === 'replay',
       }),
     );
-    await knex('webhook_handoffs')
-      .where({ deliveryId })
-      .update({ status: 'handed_off', lastError: null, updatedAt: knex.fn.now() });
+    await markHandedOff(knex, deliveryId);
     return true;
   } catch (err) {
     const attempts = row.attempts + 1;
