@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -88,3 +89,90 @@ export function writeResults(name: string, json: unknown, markdown: string): str
 
 export const progress = (msg: string): void =>
   console.log(`[bench] ${new Date().toISOString().slice(11, 19)} ${msg}`);
+
+/** CPU seconds used so far by each group of processes (Linux /proc), grouped by `groupOf`. */
+function cpuByGroup(groupOf: (pid: number, comm: string) => string | null): Map<string, number> {
+  const ticks = 100; // USER_HZ on Linux
+  const out = new Map<string, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const group = groupOf(Number(entry), comm);
+    if (!group) continue;
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after comm: state(0) … utime(11) stime(12)
+    out.set(group, (out.get(group) ?? 0) + (Number(f[11]) + Number(f[12])) / ticks);
+  }
+  return out;
+}
+
+/**
+ * Measures where the CPU went during a step: percent of one core per process group (the bench
+ * client, the API, the worker, Temporal, PostgreSQL), so a latency figure comes with its cause.
+ */
+export function cpuMeter(pids: { api?: number; worker?: number }) {
+  const groupOf = (pid: number, comm: string): string | null =>
+    pid === process.pid
+      ? 'bench client'
+      : pid === pids.api
+        ? 'api'
+        : pid === pids.worker
+          ? 'worker'
+          : comm.startsWith('temporal')
+            ? 'temporal'
+            : comm.startsWith('postgres')
+              ? 'postgres'
+              : null;
+  return {
+    start() {
+      const t0 = performance.now();
+      const before = cpuByGroup(groupOf);
+      return () => {
+        const seconds = (performance.now() - t0) / 1000;
+        const after = cpuByGroup(groupOf);
+        const pct: Record<string, number> = {};
+        for (const [g, v] of after) pct[g] = Math.round(((v - (before.get(g) ?? 0)) / seconds) * 100);
+        return pct;
+      };
+    },
+  };
+}
+
+export const formatCpu = (pct: Record<string, number>): string =>
+  Object.entries(pct)
+    .sort((a, b) => b[1] - a[1])
+    .map(([g, v]) => `${g} ${v}%`)
+    .join(', ');
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+/**
+ * POSTs with node:http over kept-alive connections: a lighter client than fetch, so the load
+ * generator takes less of the CPU it shares with the system it measures.
+ */
+export function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -5,156 +5,32 @@
  * none is lost. Results: bench/results/webhooks.{json,md}.
  */
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
-import http from 'node:http';
-import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createApp } from '../src/api/app';
-import { createKnex, migrateLatest } from '../src/db/knex';
-import { dataDir, projectRoot } from '../src/infra/paths';
-import { startStack } from '../src/infra/stack';
-import { createLogger } from '../src/lib/logger';
 import { newId } from '../src/lib/ids';
 import { signStandardWebhook } from '../src/partners/sandbox/signature';
-import { createApiKey } from '../src/services/api-keys';
-import { startSweeper } from '../src/services/webhooks';
-import { generateVaultKeySpec, Vault } from '../src/vault/vault';
-import { createWorker } from '../src/worker/create-worker';
-import { atFixedRate, atSaturation, machine, percentiles, progress, writeResults } from './lib';
+import {
+  atFixedRate,
+  atSaturation,
+  cpuMeter,
+  formatCpu,
+  machine,
+  percentiles,
+  post,
+  progress,
+  writeResults,
+} from './lib';
+import { benchTenant, startBenchPlatform } from './platform';
 
 const RATES = (process.env.BENCH_RATES ?? '100,200').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 async function main(): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const quiet = {
-    info: () => undefined,
-    warn: () => undefined,
-    error: (o: object, m?: string) => console.error(m, o),
-  };
-  progress('starting PostgreSQL and Temporal under .data/bench');
-  const stack = await startStack({
-    dir: path.join(dataDir(), 'bench'),
-    databaseName: 'vcn_bench',
-    freshDatabase: true,
-    freshTemporal: true,
-    ui: false,
-    log: quiet,
-  });
-  const knex = createKnex(stack.databaseUrl, { poolMax: 40 });
-  await migrateLatest(knex);
-  const vaultKey = generateVaultKeySpec('bench');
-  const vault = new Vault(vaultKey);
-  const logger = createLogger({
-    name: 'bench',
-    level: 'warn',
-    stdout: false,
-    file: path.join(dataDir(), 'bench', 'bench.log'),
-  });
-  const taskQueue = 'bench-cards';
-  // The worker runs in a process of its own, as in production; BENCH_WORKER=inline runs it in this one.
-  const inline = process.env.BENCH_WORKER === 'inline';
-  const w = inline
-    ? await createWorker({
-        knex,
-        vault,
-        sandboxSecret: vaultKey,
-        temporal: { address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue },
-      })
-    : null;
-  const running = w?.worker.run();
-  const child = inline
-    ? null
-    : spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker.ts')], {
-        cwd: projectRoot,
-        env: {
-          ...process.env,
-          DATABASE_URL: stack.databaseUrl,
-          TEMPORAL_ADDRESS: stack.temporalAddress,
-          TEMPORAL_TASK_QUEUE: taskQueue,
-          VAULT_KEY: vaultKey,
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-  if (child) {
-    progress('starting the worker process');
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (b: Buffer) => b.toString().includes('worker started') && resolve());
-      child.once('exit', (code) => reject(new Error(`worker exited (${code})`)));
-    });
-  }
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const temporal = new Client({ connection, namespace: stack.temporalNamespace });
-  const server = http.createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const cards = { taskQueue };
-  server.on(
-    'request',
-    createApp({
-      knex,
-      temporal,
-      vault,
-      logger,
-      cards,
-      config: {
-        publicUrl: baseUrl,
-        temporalUiUrl: '',
-        temporalNamespace: 'default',
-        bodyLimitBytes: 1 << 20,
-        sandboxEnabled: true,
-      },
-    }).callback(),
-  );
-  const sweeper = startSweeper({ knex, vault, temporal, cards, log: logger }, 500);
-
-  const call = async (
-    method: string,
-    p: string,
-    key: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const res = await fetch(`${baseUrl}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as any };
-  };
-  const platform = await createApiKey(knex, null, 'platform', 'bench');
-  const tenant = (
-    await call('POST', '/admin/tenants', platform.key, {
-      slug: 'bench',
-      name: 'Bench',
-      policy: { maxCardSpendLimit: 1e12, defaultSpendingLimits: [{ amount: 1e12, interval: 'all_time' }] },
-    })
-  ).body;
+  const p = await startBenchPlatform('bench-webhooks');
+  const { knex, baseUrl } = p;
+  const cpu = cpuMeter(p.pids);
   progress('issuing cards');
-  const partnerCardIds: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const user = (
-      await call('POST', '/v1/users', tenant.appKey, { externalId: `u${i}`, name: 'Bench', region: 'US-CA' })
-    ).body;
-    const card = (
-      await call(
-        'POST',
-        '/v1/cards',
-        tenant.appKey,
-        {
-          userId: user.id,
-          currency: 'USD',
-          controls: { spendingLimits: [{ amount: 1e12, interval: 'all_time' }] },
-        },
-        { 'idempotency-key': `c${i}` },
-      )
-    ).body;
-    partnerCardIds.push(card.partnerCardId);
-  }
+  const { tenant, cards } = await benchTenant(p, 'bench', 20);
+  const partnerCardIds = cards.map((c) => c.partnerCardId);
   const hookPath = new URL(tenant.sandboxWebhookUrl).pathname;
 
   let sent = 0;
@@ -172,16 +48,12 @@ async function main(): Promise<void> {
         currency: 'USD',
       },
     });
-    const res = await fetch(`${baseUrl}${hookPath}`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        ...signStandardWebhook(tenant.sandboxWebhookSecret, `msg_${id}`, raw),
-      },
-      body: raw,
-    });
+    const res = await post(
+      `${baseUrl}${hookPath}`,
+      { 'content-type': 'application/json', ...signStandardWebhook(tenant.sandboxWebhookSecret, `msg_${id}`, raw) },
+      raw,
+    );
     if (res.status !== 200) throw new Error(`status ${res.status}`);
-    await res.arrayBuffer();
   };
   const floorInsert = async (): Promise<void> => {
     await knex('webhook_deliveries').insert({
@@ -199,21 +71,26 @@ async function main(): Promise<void> {
     progress(`floor: bare insert of a raw delivery at ${rate}/s for ${SECONDS}s`);
     const floor = await atFixedRate(rate, SECONDS, floorInsert);
     progress(`webhooks at ${rate}/s for ${SECONDS}s`);
+    const stopCpu = cpu.start();
     const hooks = await atFixedRate(rate, SECONDS, deliver);
+    const cpuPct = stopCpu();
+    progress(`  ack p99 ${percentiles(hooks.latencies).p99} ms; CPU ${formatCpu(cpuPct)}`);
     rows.push({
       load: `${rate}/s`,
       ack: percentiles(hooks.latencies),
       ackErrors: hooks.errors,
       floor: percentiles(floor.latencies),
+      cpu: cpuPct,
     });
   }
   progress(`floor at saturation (${CONCURRENCY} concurrent) for ${SECONDS}s`);
   const floorSat = await atSaturation(CONCURRENCY, SECONDS, floorInsert);
   progress(`webhooks at saturation (${CONCURRENCY} concurrent) for ${SECONDS}s`);
-  const sentBeforeSat = sent;
-  const satStarted = Date.now();
+  const stopSatCpu = cpu.start();
   const sat = await atSaturation(CONCURRENCY, SECONDS, deliver);
+  const satCpu = stopSatCpu();
   rows.push({
+    cpu: satCpu,
     load: `saturation (${CONCURRENCY} concurrent)`,
     ack: percentiles(sat.latencies),
     ackErrors: sat.errors,
@@ -231,16 +108,18 @@ async function main(): Promise<void> {
           .count<{ count: number }[]>('* as count')
       )[0]!.count,
     );
+  // Applied throughput: how fast the backlog left after the saturation step drains.
   let applied = await countApplied();
-  const satApplied0 = Date.now();
+  const drain0 = { at: Date.now(), applied };
   for (let last = -1; applied < sent;) {
     await new Promise((r) => setTimeout(r, 1000));
     applied = await countApplied();
     if (applied !== last) progress(`applied ${applied}/${sent}`);
     last = applied;
-    if (Date.now() - satApplied0 > 10 * 60_000) break;
+    if (Date.now() - drain0.at > 10 * 60_000) break;
   }
-  const appliedPerS = Math.round(((sent - sentBeforeSat) / Math.max(1, Date.now() - satStarted)) * 1000);
+  const drainS = (Date.now() - drain0.at) / 1000;
+  const appliedPerS = drainS >= 2 ? Math.round((applied - drain0.applied) / drainS) : null;
   const stored = Number(
     (
       await knex('webhook_deliveries')
@@ -270,32 +149,19 @@ async function main(): Promise<void> {
     rows,
   };
   const table = [
-    '| load | ack p50 | ack p99 | ack max | errors | floor p50 | floor p99 | accepted/s | floor/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| load | ack p50 | ack p99 | ack max | errors | floor p50 | floor p99 | accepted/s | floor/s | CPU (% of one core) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map(
       (r: any) =>
-        `| ${r.load} | ${r.ack.p50} ms | ${r.ack.p99} ms | ${r.ack.max} ms | ${r.ackErrors} | ${r.floor.p50} ms | ${r.floor.p99} ms | ${r.acceptedPerS ?? '—'} | ${r.floorPerS ?? '—'} |`,
+        `| ${r.load} | ${r.ack.p50} ms | ${r.ack.p99} ms | ${r.ack.max} ms | ${r.ackErrors} | ${r.floor.p50} ms | ${r.floor.p99} ms | ${r.acceptedPerS ?? '—'} | ${r.floorPerS ?? '—'} | ${formatCpu(r.cpu)} |`,
     ),
   ].join('\n');
-  const md = `# bench:webhooks\n\n${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memGiB} GiB, Node ${result.machine.node}; ${SECONDS}s per step. Floor: a bare INSERT of a raw delivery into the same PostgreSQL.\n\n${table}\n\nSent ${sent}, stored ${stored}, applied ${applied} (lost ${sent - applied}, applied twice ${duplicatesApplied}); workflows applied about ${appliedPerS} deliveries/s over the saturation phase and the drain after it.\n`;
+  const md = `# bench:webhooks\n\n${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memGiB} GiB, Node ${result.machine.node}; ${SECONDS}s per step. Floor: a bare INSERT of a raw delivery into the same PostgreSQL.\n\n${table}\n\nSent ${sent}, stored ${stored}, applied ${applied} (lost ${sent - applied}, applied twice ${duplicatesApplied}); ${appliedPerS === null ? 'no backlog was left after the saturation step' : `the backlog left after the saturation step drained at ${appliedPerS} applied deliveries/s`}.\n`;
   const file = writeResults('webhooks', result, md);
   console.log(md);
   progress(`results in ${file}`);
 
-  await sweeper.stop();
-  server.close();
-  if (w) {
-    w.worker.shutdown();
-    await running;
-    await w.connection.close();
-  }
-  if (child) {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-  }
-  await connection.close();
-  await knex.destroy();
-  await stack.stop();
+  await p.stop();
 }
 
 main().catch((err) => {
