@@ -125,6 +125,30 @@ describe('webhook ingestion', () => {
     expect(appUnfreeze.body.error.code).toBe('CARD_FROZEN_BY_PARTNER');
   });
 
+  it('keeps a card active when the partner’s unfreeze arrives before the freeze it lifted', async () => {
+    const c = await newCard();
+    const t0 = Date.now();
+    // The partner froze at t0 and unfroze at t0+1s; the deliveries arrive the other way round.
+    const unfreeze = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'active' },
+      { created: new Date(t0 + 1_000) },
+    );
+    await eventually(async () => (await outcomesOf(h, unfreeze.body.id)).length > 0);
+    const freeze = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'frozen' },
+      { created: new Date(t0) },
+    );
+    await eventually(async () => (await outcomesOf(h, freeze.body.id)).length > 0);
+    expect(await outcomesOf(h, freeze.body.id)).toEqual(['ignored']);
+    expect((await card(c.id)).status).toBe('active');
+  });
+
   it('follows a transaction through advice, partial capture and refund, order-tolerant', async () => {
     const c = await newCard();
     const tx = uniq('txn');

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors';
-import { deliverSandboxEvent } from '../../partners/sandbox/deliver';
+import { deliverSandboxEvent, sandboxEvent } from '../../partners/sandbox/deliver';
 import { MerchantSchema } from '../../partners/sandbox/normalize';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
@@ -19,12 +19,15 @@ const TransactionBody = z.strictObject({
   currency: Currency.optional(),
   merchant: Merchant.optional(),
   silent: z.boolean().optional(),
+  /** Book it and return the event without sending it: the caller delivers it (the simulator's chaos). */
+  defer: z.boolean().optional(),
   chaos: z.strictObject({ duplicates: z.number().int().min(0).max(10).optional() }).optional(),
 });
 
 const StatusBody = z.strictObject({
   status: z.enum(['active', 'frozen', 'canceled']),
   silent: z.boolean().optional(),
+  defer: z.boolean().optional(),
   reason: z.string().max(500).optional(),
 });
 
@@ -135,10 +138,16 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     await knex('sandbox.cards')
       .where({ id: card.id })
       .update({ status: body.status, updatedAt: knex.fn.now() });
-    const delivery = body.silent
-      ? null
-      : await send(programId, 'card.updated', { cardId: card.id, status: body.status, reason: body.reason });
-    ctx.body = { cardId: card.id, status: body.status, silent: Boolean(body.silent), delivery };
+    const data = { cardId: card.id, status: body.status, reason: body.reason };
+    const deferred = !body.silent && body.defer ? sandboxEvent('card.updated', data) : undefined;
+    const delivery = body.silent || deferred ? null : await send(programId, 'card.updated', data);
+    ctx.body = {
+      cardId: card.id,
+      status: body.status,
+      silent: Boolean(body.silent),
+      delivery,
+      ...(deferred ? { event: deferred } : {}),
+    };
   });
 
   router.post('/transactions', operator, async (ctx) => {
@@ -165,8 +174,14 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
         amount: b.amount,
         currency,
       });
+    if (b.defer && b.type === 'authorization')
+      throw new ApiError('VALIDATION_FAILED', 'an authorization asks the platform at once; it cannot be deferred', {
+        fields: [{ path: 'defer', message: 'not allowed for authorization' }],
+      });
     // A real network asks the issuer first; the partner books the authorization as the answer says.
-    const delivery = b.silent ? null : await send(programId, EVENT_FOR[b.type], data, b.chaos?.duplicates);
+    const deferred = !b.silent && b.defer ? sandboxEvent(EVENT_FOR[b.type], data) : undefined;
+    const delivery =
+      b.silent || deferred ? null : await send(programId, EVENT_FOR[b.type], data, b.chaos?.duplicates);
     const answer = delivery?.deliveries[0]?.body as { approved?: boolean } | undefined;
     const approved = b.type === 'authorization' ? (b.silent ? true : Boolean(answer?.approved)) : null;
     const id = `sbx_${crypto.randomBytes(10).toString('hex')}`;
@@ -180,11 +195,11 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
       currency,
       merchant: b.type === 'authorization' ? JSON.stringify(merchant) : null,
       approved,
-      eventId: delivery?.eventId ?? null,
+      eventId: delivery?.eventId ?? deferred?.id ?? null,
       silent: Boolean(b.silent),
     });
     ctx.status = 201;
-    ctx.body = { id, transactionId, type: b.type, approved, delivery };
+    ctx.body = { id, transactionId, type: b.type, approved, delivery, ...(deferred ? { event: deferred } : {}) };
   });
 
   return router;

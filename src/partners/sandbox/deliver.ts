@@ -9,6 +9,27 @@ export interface Delivery {
   body: unknown;
 }
 
+export interface SandboxEvent {
+  id: string;
+  type: string;
+  created: string;
+  data: Record<string, unknown>;
+}
+
+/** A sandbox event body as the partner sends it (`id` is the partner's event id, the dedupe key). */
+export function sandboxEvent(
+  type: string,
+  data: Record<string, unknown>,
+  opts: { eventId?: string; created?: Date } = {},
+): SandboxEvent {
+  return {
+    id: opts.eventId ?? `evt_${crypto.randomBytes(10).toString('hex')}`,
+    type,
+    created: (opts.created ?? new Date()).toISOString(),
+    data,
+  };
+}
+
 /**
  * The sandbox partner's webhook sender: signs an event with the program's active sandbox
  * subscription secret (Standard Webhooks) and POSTs it to the subscription's URL, like a real
@@ -26,15 +47,11 @@ export async function deliverSandboxEvent(
     .where({ tenantId: programId, partner: 'sandbox', status: 'active' })
     .orderBy('createdAt')
     .first();
-  const eventId = opts.eventId ?? `evt_${crypto.randomBytes(10).toString('hex')}`;
+  const event = sandboxEvent(type, data, opts);
+  const eventId = event.id;
   if (!sub) return { eventId, deliveries: [] };
   const secret = subscriptionSecrets(deps.vault, sub).current;
-  const raw = JSON.stringify({
-    id: eventId,
-    type,
-    created: (opts.created ?? new Date()).toISOString(),
-    data,
-  });
+  const raw = JSON.stringify(event);
   const deliveries: Delivery[] = [];
   for (let i = 0; i <= (opts.duplicates ?? 0); i++) {
     const headers = {
