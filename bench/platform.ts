@@ -45,7 +45,9 @@ function startChild(
 ): Promise<ChildProcess> {
   // BENCH_PROFILE=worker,api writes V8 CPU profiles of those processes to .data/<bench>/profiles.
   const profiled = (process.env.BENCH_PROFILE ?? '').split(',').includes(path.basename(script, '.ts'));
-  const prof = profiled ? ['--cpu-prof', `--cpu-prof-dir=${path.join(path.dirname(logFile), 'profiles')}`] : [];
+  const prof = profiled
+    ? ['--cpu-prof', `--cpu-prof-dir=${path.join(path.dirname(logFile), 'profiles')}`]
+    : [];
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', path.join(projectRoot, script)], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
@@ -165,14 +167,22 @@ export async function benchTenant(
   const cards: Array<{ id: string; partnerCardId: string }> = [];
   for (let i = 0; i < n; i++) {
     const user = (
-      await p.call('POST', '/v1/users', tenant.appKey, { externalId: `u${i}`, name: 'Bench', region: 'US-CA' })
+      await p.call('POST', '/v1/users', tenant.appKey, {
+        externalId: `u${i}`,
+        name: 'Bench',
+        region: 'US-CA',
+      })
     ).body;
     const card = (
       await p.call(
         'POST',
         '/v1/cards',
         tenant.appKey,
-        { userId: user.id, currency: 'USD', controls: { spendingLimits: [{ amount: limit, interval: 'all_time' }] } },
+        {
+          userId: user.id,
+          currency: 'USD',
+          controls: { spendingLimits: [{ amount: limit, interval: 'all_time' }] },
+        },
         { 'idempotency-key': `c${i}` },
       )
     ).body;

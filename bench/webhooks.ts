@@ -50,7 +50,10 @@ async function main(): Promise<void> {
     });
     const res = await post(
       `${baseUrl}${hookPath}`,
-      { 'content-type': 'application/json', ...signStandardWebhook(tenant.sandboxWebhookSecret, `msg_${id}`, raw) },
+      {
+        'content-type': 'application/json',
+        ...signStandardWebhook(tenant.sandboxWebhookSecret, `msg_${id}`, raw),
+      },
       raw,
     );
     if (res.status !== 200) throw new Error(`status ${res.status}`);

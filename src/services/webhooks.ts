@@ -108,7 +108,11 @@ function judge(
       outcome: 'unparseable',
       status: 400,
       body: {
-        error: { code: 'WEBHOOK_UNPARSEABLE', message: 'the body is not valid JSON', details: { id: deliveryId } },
+        error: {
+          code: 'WEBHOOK_UNPARSEABLE',
+          message: 'the body is not valid JSON',
+          details: { id: deliveryId },
+        },
       },
       error: 'invalid JSON',
     };
@@ -246,7 +250,8 @@ export async function ingestDelivery(
   const r = rows[0] as { cardId: string | null; queued: string | null; fresh: boolean };
 
   // Synchronous events (authorization requests) are answered by the card workflow's authorize update.
-  if (synchronous) return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: r.cardId } };
+  if (synchronous)
+    return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: r.cardId } };
   if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
   // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
   // hand-off happens after the answer (the sweeper retries it if Temporal is unreachable).
@@ -327,7 +332,8 @@ export async function handOff(
   queued?: HandoffRow,
 ): Promise<boolean> {
   const { knex } = deps;
-  const row: HandoffRow | undefined = queued ?? (await knex('webhook_handoffs').where({ deliveryId }).first());
+  const row: HandoffRow | undefined =
+    queued ?? (await knex('webhook_handoffs').where({ deliveryId }).first());
   const cardId = row?.cardId;
   if (!row || row.status === 'handed_off' || !cardId) return false;
   try {

@@ -76,7 +76,8 @@ const dbLocal = proxyLocalActivities<CardActivities>({
 /** Histories recorded before the switch keep scheduling regular activities when replayed. */
 const LOCAL_DB_PATCH = 'local-db-activities';
 const db: CardActivities = new Proxy({} as CardActivities, {
-  get: (_target, name: string) => (patched(LOCAL_DB_PATCH) ? dbLocal : dbRemote)[name as keyof CardActivities],
+  get: (_target, name: string) =>
+    (patched(LOCAL_DB_PATCH) ? dbLocal : dbRemote)[name as keyof CardActivities],
 });
 
 // Partner calls give up after a few seconds; the caller decides what a failure means.

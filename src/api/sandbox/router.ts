@@ -175,9 +175,13 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
         currency,
       });
     if (b.defer && b.type === 'authorization')
-      throw new ApiError('VALIDATION_FAILED', 'an authorization asks the platform at once; it cannot be deferred', {
-        fields: [{ path: 'defer', message: 'not allowed for authorization' }],
-      });
+      throw new ApiError(
+        'VALIDATION_FAILED',
+        'an authorization asks the platform at once; it cannot be deferred',
+        {
+          fields: [{ path: 'defer', message: 'not allowed for authorization' }],
+        },
+      );
     // A real network asks the issuer first; the partner books the authorization as the answer says.
     const deferred = !b.silent && b.defer ? sandboxEvent(EVENT_FOR[b.type], data) : undefined;
     const delivery =
@@ -199,7 +203,14 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
       silent: Boolean(b.silent),
     });
     ctx.status = 201;
-    ctx.body = { id, transactionId, type: b.type, approved, delivery, ...(deferred ? { event: deferred } : {}) };
+    ctx.body = {
+      id,
+      transactionId,
+      type: b.type,
+      approved,
+      delivery,
+      ...(deferred ? { event: deferred } : {}),
+    };
   });
 
   return router;
