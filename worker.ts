@@ -5,7 +5,7 @@ import { createLogger } from './src/lib/logger';
 import { Vault } from './src/vault/vault';
 import { createWorker, installTemporalLogging } from './src/worker/create-worker';
 import { connectClient } from './src/temporal/connection';
-import { startSweeper } from './src/services/webhooks';
+import { startOutboxRelay } from './src/services/outbox';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,9 +21,9 @@ async function main(): Promise<void> {
     sandboxSecret: config.vaultKey,
     temporal: config.temporal,
   });
-  // The outbox sweeper hands off webhook deliveries whose first hand-off failed, and parked ones.
+  // The outbox relay hands queued webhook deliveries to their card workflows (and retries, and unparks).
   const client = await connectClient(config.temporal.address, config.temporal.namespace);
-  const sweeper = startSweeper(
+  const relay = startOutboxRelay(
     {
       knex,
       vault: new Vault(config.vaultKey),
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     'worker started',
   );
   await worker.run();
-  await sweeper.stop();
+  await relay.stop();
   await client.connection.close();
   await connection.close();
   await knex.destroy();

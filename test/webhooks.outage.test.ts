@@ -40,7 +40,7 @@ beforeAll(async () => {
   fs.mkdirSync(dir, { recursive: true });
   server = await startServer();
   port = Number(server.address.split(':')[1]);
-  h = await startHarness({ temporalAddress: server.address, sweepIntervalMs: 300 });
+  h = await startHarness({ temporalAddress: server.address, sweepIntervalMs: 300, ownDatabase: true });
   t = await newTenant(h);
 });
 afterAll(async () => {
@@ -74,7 +74,7 @@ describe('Temporal unavailable while deliveries arrive', () => {
     }
     const ids = sent.map((r) => r.body.id);
     expect(await h.knex('webhook_deliveries').whereIn('id', ids)).toHaveLength(12);
-    // Each hand-off was tried and failed; the outbox keeps them pending for the sweeper.
+    // The relay tries each hand-off and fails; the outbox keeps them pending, retried with backoff.
     // Nothing can be applied while Temporal is down; every delivery waits in the outbox.
     expect(await h.knex('webhook_handoffs').whereIn('deliveryId', ids)).toHaveLength(12);
     expect(await h.knex('transaction_events').where({ cardId: card.id })).toHaveLength(0);

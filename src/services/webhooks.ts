@@ -7,7 +7,8 @@ import { newId } from '../lib/ids';
 import { normalizeSandbox, type NormalizeResult } from '../partners/sandbox/normalize';
 import { verifyStandardWebhook } from '../partners/sandbox/signature';
 import type { Vault } from '../vault/vault';
-import { signalCard, type CardWorkflowConfig } from './card-workflows';
+import type { CardWorkflowConfig } from './card-workflows';
+import { OUTBOX_CHANNEL } from './outbox';
 import { subscriptionSecretAad } from './tenants';
 
 export interface WebhookDeps {
@@ -217,8 +218,7 @@ export async function ingestDelivery(
        SELECT :id, :tenantId, :partner, :eventId, :partnerCardId, (SELECT id FROM c), :event::jsonb,
               CASE WHEN EXISTS (SELECT 1 FROM c) THEN 'pending' ELSE 'parked' END,
               CASE WHEN :replay THEN 'replay' ELSE 'partner' END,
-              -- The request hands it off right away; the sweeper only steps in if that has not happened by then.
-              now() + make_interval(secs => :graceS)
+              now()
         WHERE NOT :synchronous AND (:replay OR EXISTS (SELECT 1 FROM k))
        ON CONFLICT (delivery_id) DO UPDATE SET status = EXCLUDED.status, card_id = EXCLUDED.card_id, source = 'replay',
               attempts = 0, next_attempt_at = EXCLUDED.next_attempt_at, updated_at = now()
@@ -235,7 +235,9 @@ export async function ingestDelivery(
          ) x
      )
      SELECT (SELECT id FROM c) AS "cardId", (SELECT status FROM q) AS "queued",
-            EXISTS (SELECT 1 FROM k) AS "fresh"`,
+            EXISTS (SELECT 1 FROM k) AS "fresh",
+            -- Wakes the outbox relay when the row commits (notifications are sent on commit).
+            CASE WHEN (SELECT status FROM q) = 'pending' THEN pg_notify('${OUTBOX_CHANNEL}', '') END AS "notified"`,
     {
       ...delivery,
       partnerCardId: event.partnerCardId,
@@ -244,7 +246,6 @@ export async function ingestDelivery(
       event: JSON.stringify(event),
       replay: Boolean(req.replayOf),
       synchronous,
-      graceS: HANDOFF_GRACE_MS / 1000,
     },
   );
   const r = rows[0] as { cardId: string | null; queued: string | null; fresh: boolean };
@@ -254,22 +255,7 @@ export async function ingestDelivery(
     return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: r.cardId } };
   if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
   // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
-  // hand-off happens after the answer (the sweeper retries it if Temporal is unreachable).
-  if (r.queued === 'pending') {
-    const row: HandoffRow = {
-      tenantId,
-      cardId: r.cardId,
-      event,
-      source: req.replayOf ? 'replay' : 'partner',
-      status: 'pending',
-      attempts: 0,
-    };
-    setImmediate(() => {
-      handOff(deps, deliveryId, row).catch((err) =>
-        deps.log.error({ err: String(err), deliveryId }, 'hand-off bookkeeping failed'),
-      );
-    });
-  }
+  // outbox relay (in the workers, woken by the statement's NOTIFY) hands it to the card workflow.
   return { status: 200, body: { ...base, duplicate: false } };
 }
 
@@ -277,147 +263,3 @@ export async function ingestDelivery(
 const STORE_DELIVERY = `INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, partner, headers, raw_body, request_id)
   SELECT :id, :tenantId, :subscriptionId, :partner, :headers::jsonb, :rawBody, :requestId WHERE :store
   RETURNING id`;
-
-/** How long the sweeper leaves a fresh outbox row to the request that queued it. */
-export const HANDOFF_GRACE_MS = 5_000;
-/** How long one hand-off may wait on Temporal before it is left to the sweeper. */
-export const HANDOFF_TIMEOUT_MS = 3_000;
-
-interface HandoffRow {
-  tenantId: string;
-  cardId: string | null;
-  event: CanonicalEvent;
-  source: string;
-  status: string;
-  attempts: number;
-}
-
-/**
- * Marks outbox rows handed off, a batch per statement: under load many hand-offs finish within
- * the same few milliseconds. A row whose mark is lost (crash) is handed off again by the sweeper,
- * and the workflow drops the repeat quietly, so the batching costs nothing in correctness.
- */
-const handedOffBatches = new WeakMap<Knex, { ids: string[]; done: Promise<void> }>();
-function markHandedOff(knex: Knex, deliveryId: string): Promise<void> {
-  let batch = handedOffBatches.get(knex);
-  if (!batch) {
-    const ids: string[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      setTimeout(() => {
-        handedOffBatches.delete(knex);
-        knex('webhook_handoffs')
-          .whereIn('deliveryId', ids)
-          .update({ status: 'handed_off', lastError: null, updatedAt: knex.fn.now() })
-          .then(() => resolve(), reject);
-      }, 5);
-    });
-    batch = { ids, done };
-    handedOffBatches.set(knex, batch);
-  }
-  batch.ids.push(deliveryId);
-  return batch.done;
-}
-
-const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math.min(attempts, 10));
-
-/**
- * Hands one outbox row to its card workflow. On failure (Temporal unreachable) the row stays
- * pending with a later next attempt; the sweeper retries it. Signals are deduped by event id in
- * the workflow and by unique keys in the database, so a retry never applies an event twice.
- */
-export async function handOff(
-  deps: WebhookDeps,
-  deliveryId: string,
-  /** The row as the caller just wrote it (saves reading it back on the request path). */
-  queued?: HandoffRow,
-): Promise<boolean> {
-  const { knex } = deps;
-  const row: HandoffRow | undefined =
-    queued ?? (await knex('webhook_handoffs').where({ deliveryId }).first());
-  const cardId = row?.cardId;
-  if (!row || row.status === 'handed_off' || !cardId) return false;
-  try {
-    await deps.temporal.withDeadline(Date.now() + HANDOFF_TIMEOUT_MS, () =>
-      signalCard(deps.temporal, deps.cards, row.tenantId, cardId, {
-        deliveryId,
-        event: row.event,
-        source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
-        replay: row.source === 'replay',
-      }),
-    );
-    await markHandedOff(knex, deliveryId);
-    return true;
-  } catch (err) {
-    const attempts = row.attempts + 1;
-    await knex('webhook_handoffs')
-      .where({ deliveryId })
-      .update({
-        attempts,
-        lastError: String((err as Error).message ?? err).slice(0, 1000),
-        nextAttemptAt: new Date(Date.now() + backoffMs(attempts)),
-        updatedAt: knex.fn.now(),
-      });
-    deps.log.warn(
-      { deliveryId, attempts, err: String(err) },
-      'hand-off to the card workflow failed; the sweeper will retry',
-    );
-    return false;
-  }
-}
-
-/**
- * One sweep of the outbox: pending rows whose next attempt is due, and parked rows whose card has
- * appeared since. Rows are claimed with SKIP LOCKED, so several sweepers (one per worker) share work.
- */
-export async function sweepOutbox(
-  deps: WebhookDeps,
-  batch = 200,
-): Promise<{ handedOff: number; failed: number; unparked: number }> {
-  const { knex } = deps;
-  const unparked = await knex.raw(
-    `UPDATE webhook_handoffs h SET status = 'pending', card_id = c.id, next_attempt_at = now(), updated_at = now()
-       FROM cards c
-      WHERE h.status = 'parked' AND c.tenant_id = h.tenant_id AND c.partner = h.partner AND c.partner_card_id = h.partner_card_id
-        AND h.delivery_id IN (SELECT delivery_id FROM webhook_handoffs WHERE status = 'parked' ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)`,
-    [batch],
-  );
-  const due: Array<{ deliveryId: string }> = await knex('webhook_handoffs')
-    .select('deliveryId')
-    .where('status', 'pending')
-    .where('nextAttemptAt', '<=', knex.fn.now())
-    .orderBy('nextAttemptAt')
-    .limit(batch);
-  let handedOff = 0;
-  let failed = 0;
-  for (const { deliveryId } of due) {
-    if (await handOff(deps, deliveryId)) handedOff++;
-    else failed++;
-  }
-  return { handedOff, failed, unparked: unparked.rowCount ?? 0 };
-}
-
-/** Runs sweepOutbox every `intervalMs` until stopped. */
-export function startSweeper(deps: WebhookDeps, intervalMs: number): { stop(): Promise<void> } {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> = Promise.resolve();
-  const tick = (): void => {
-    if (stopped) return;
-    running = sweepOutbox(deps)
-      .then((r) => {
-        if (r.handedOff || r.unparked) deps.log.info(r, 'outbox sweep');
-      })
-      .catch((err) => deps.log.error({ err: String(err) }, 'outbox sweep failed'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, intervalMs);
-      });
-  };
-  timer = setTimeout(tick, intervalMs);
-  return {
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}

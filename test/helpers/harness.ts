@@ -4,13 +4,13 @@ import type { Knex } from 'knex';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
-import { createKnex } from '../../src/db/knex';
+import { createKnex, migrateLatest } from '../../src/db/knex';
 import { createLogger } from '../../src/lib/logger';
 import { newId } from '../../src/lib/ids';
 import { createApiKey } from '../../src/services/api-keys';
 import { Vault } from '../../src/vault/vault';
 import { createWorker } from '../../src/worker/create-worker';
-import { startSweeper } from '../../src/services/webhooks';
+import { startOutboxRelay } from '../../src/services/outbox';
 import { readStackInfo, type TestStackInfo } from '../setup/stack-file';
 
 export interface ApiResponse<T = any> {
@@ -55,20 +55,39 @@ function installQuietRuntime(): void {
  * a Temporal client, a worker on a task queue of its own (so test files never steal each other's
  * tasks), and the Koa app listening on an ephemeral port.
  */
+/** A fresh database on the test cluster; returns its URL. */
+async function createDatabase(sharedUrl: string): Promise<string> {
+  const name = `vcn_${newId('card').slice(5)}`;
+  const admin = createKnex(sharedUrl, { poolMax: 1 });
+  await admin.raw('CREATE DATABASE ??', [name]);
+  await admin.destroy();
+  const url = new URL(sharedUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
 export async function startHarness(
   opts: {
     worker?: boolean;
     maxHistoryEvents?: number;
     sweepIntervalMs?: number;
     temporalAddress?: string;
+    /**
+     * A database of its own: for a harness on its own Temporal server, whose outbox rows the other
+     * test files' relays (on the shared server) must not hand off.
+     */
+    ownDatabase?: boolean;
   } = {},
 ): Promise<Harness> {
   installQuietRuntime();
+  const shared = readStackInfo();
   const stack = {
-    ...readStackInfo(),
+    ...shared,
     ...(opts.temporalAddress ? { temporalAddress: opts.temporalAddress } : {}),
+    ...(opts.ownDatabase ? { databaseUrl: await createDatabase(shared.databaseUrl) } : {}),
   };
   const knex = createKnex(stack.databaseUrl, { poolMax: 30, applicationName: 'vcn-test' });
+  if (opts.ownDatabase) await migrateLatest(knex);
   const vault = new Vault(stack.vaultKey);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const temporal = new Client({ connection, namespace: stack.temporalNamespace });
@@ -111,7 +130,7 @@ export async function startHarness(
     },
   });
   server.on('request', app.callback());
-  const sweeper = startSweeper(
+  const sweeper = startOutboxRelay(
     { knex, vault, temporal, cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents }, log: logger },
     opts.sweepIntervalMs ?? 200,
   );
@@ -160,6 +179,13 @@ export async function startHarness(
       }
       await connection.close();
       await knex.destroy();
+      if (opts.ownDatabase) {
+        const admin = createKnex(shared.databaseUrl, { poolMax: 1 });
+        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [
+          new URL(stack.databaseUrl).pathname.slice(1),
+        ]);
+        await admin.destroy();
+      }
     },
   };
 }

@@ -1,0 +1,217 @@
+/**
+ * The webhook outbox relay. Ingestion only writes: the delivery, its dedupe key and its outbox row
+ * commit in one statement, which also NOTIFYs this channel. The relay (one per worker process)
+ * LISTENs, claims due rows with a lease (FOR UPDATE SKIP LOCKED, so several relays share the work
+ * and none hands a row off twice at the same time), signals each row's card workflow, and marks it
+ * handed off; a failure (Temporal unreachable) backs off and is retried. A timer sweeps as well, for
+ * retries that come due and in case a notification was missed. Parked rows (a webhook that raced
+ * its card's issuance) are released when the card appears.
+ *
+ * Signals are deduped by event id in the workflow and by unique keys in the database, so a row
+ * handed off twice (a lost mark, an expired lease) never applies an event twice.
+ */
+import type { Knex } from 'knex';
+import type { PoolClient } from 'pg';
+import type { CanonicalEvent } from '../domain/events';
+import { signalCard } from './card-workflows';
+import type { WebhookDeps } from './webhooks';
+
+export const OUTBOX_CHANNEL = 'vcn_outbox';
+/** How long one hand-off may wait on Temporal before it is left for a later attempt. */
+export const HANDOFF_TIMEOUT_MS = 3_000;
+/** A claimed row is left to its relay for this long (more than a batch can take even when Temporal hangs). */
+const LEASE_S = 60;
+const BATCH = 200;
+const CONCURRENCY = 32;
+
+export interface HandoffRow {
+  deliveryId: string;
+  tenantId: string;
+  cardId: string | null;
+  event: CanonicalEvent;
+  source: string;
+  status: string;
+  attempts: number;
+}
+
+const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math.min(attempts, 10));
+
+/**
+ * Marks outbox rows handed off, a batch per statement: under load many hand-offs finish within
+ * the same few milliseconds. A lost mark only means the row is handed off again after its lease,
+ * and the workflow drops the repeat quietly.
+ */
+const handedOffBatches = new WeakMap<Knex, { ids: string[]; done: Promise<void> }>();
+function markHandedOff(knex: Knex, deliveryId: string): Promise<void> {
+  let batch = handedOffBatches.get(knex);
+  if (!batch) {
+    const ids: string[] = [];
+    const done = new Promise<void>((resolve, reject) => {
+      setTimeout(() => {
+        handedOffBatches.delete(knex);
+        knex('webhook_handoffs')
+          .whereIn('deliveryId', ids)
+          .update({ status: 'handed_off', lastError: null, updatedAt: knex.fn.now() })
+          .then(() => resolve(), reject);
+      }, 5);
+    });
+    batch = { ids, done };
+    handedOffBatches.set(knex, batch);
+  }
+  batch.ids.push(deliveryId);
+  return batch.done;
+}
+
+/** Hands one claimed row to its card workflow; on failure the row gets a later attempt. */
+export async function handOff(deps: WebhookDeps, row: HandoffRow): Promise<boolean> {
+  const { knex } = deps;
+  const cardId = row.cardId;
+  if (row.status !== 'pending' || !cardId) return false;
+  try {
+    await deps.temporal.withDeadline(Date.now() + HANDOFF_TIMEOUT_MS, () =>
+      signalCard(deps.temporal, deps.cards, row.tenantId, cardId, {
+        deliveryId: row.deliveryId,
+        event: row.event,
+        source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
+        replay: row.source === 'replay',
+      }),
+    );
+    await markHandedOff(knex, row.deliveryId);
+    return true;
+  } catch (err) {
+    const attempts = row.attempts + 1;
+    await knex('webhook_handoffs')
+      .where({ deliveryId: row.deliveryId })
+      .update({
+        attempts,
+        lastError: String((err as Error).message ?? err).slice(0, 1000),
+        nextAttemptAt: new Date(Date.now() + backoffMs(attempts)),
+        updatedAt: knex.fn.now(),
+      });
+    deps.log.warn(
+      { deliveryId: row.deliveryId, attempts, err: String(err) },
+      'hand-off to the card workflow failed; the relay will retry',
+    );
+    return false;
+  }
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}
+
+/**
+ * One pass of the relay: releases parked rows whose card has appeared, then claims and hands off
+ * due rows, batch after batch, until none is due.
+ */
+export async function relayOutbox(
+  deps: WebhookDeps,
+): Promise<{ handedOff: number; failed: number; unparked: number }> {
+  const { knex } = deps;
+  const unparked = await knex.raw(
+    `UPDATE webhook_handoffs h SET status = 'pending', card_id = c.id, next_attempt_at = now(), updated_at = now()
+       FROM cards c
+      WHERE h.status = 'parked' AND c.tenant_id = h.tenant_id AND c.partner = h.partner AND c.partner_card_id = h.partner_card_id
+        AND h.delivery_id IN (SELECT delivery_id FROM webhook_handoffs WHERE status = 'parked' ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)`,
+    [BATCH],
+  );
+  let handedOff = 0;
+  let failed = 0;
+  for (;;) {
+    const { rows } = await knex.raw(
+      `UPDATE webhook_handoffs SET next_attempt_at = now() + make_interval(secs => ?)
+        WHERE delivery_id IN (
+          SELECT delivery_id FROM webhook_handoffs
+           WHERE status = 'pending' AND next_attempt_at <= now()
+           ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+        RETURNING delivery_id AS "deliveryId", tenant_id AS "tenantId", card_id AS "cardId", event, source,
+                  status, attempts`,
+      [LEASE_S, BATCH],
+    );
+    const claimed = rows as HandoffRow[];
+    await pool(claimed, CONCURRENCY, async (row) => {
+      if (await handOff(deps, row)) handedOff++;
+      else failed++;
+    });
+    if (claimed.length < BATCH) break;
+  }
+  return { handedOff, failed, unparked: unparked.rowCount ?? 0 };
+}
+
+/**
+ * Runs the relay: on every NOTIFY from ingestion, and every `intervalMs` regardless. Passes never
+ * overlap; a notification during a pass schedules one more.
+ */
+export function startOutboxRelay(deps: WebhookDeps, intervalMs: number): { stop(): Promise<void> } {
+  const { knex } = deps;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let listener: PoolClient | null = null;
+
+  const pass = (): void => {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    clearTimeout(timer);
+    running = relayOutbox(deps)
+      .then((r) => {
+        if (r.failed || r.unparked) deps.log.info(r, 'outbox relay');
+      })
+      .catch((err) => deps.log.error({ err: String(err) }, 'outbox relay pass failed'))
+      .finally(() => {
+        running = null;
+        if (stopped) return;
+        if (again) {
+          again = false;
+          setImmediate(pass);
+        } else timer = setTimeout(pass, intervalMs);
+      });
+  };
+
+  const listen = async (): Promise<void> => {
+    if (stopped) return;
+    try {
+      const conn = (await knex.client.acquireConnection()) as PoolClient;
+      conn.on('notification', (msg) => msg.channel === OUTBOX_CHANNEL && pass());
+      conn.once('error', (err) => {
+        deps.log.warn({ err: String(err) }, 'outbox listener lost its connection; listening again');
+        void knex.client.releaseConnection(conn);
+        listener = null;
+        setTimeout(() => void listen(), 1000);
+      });
+      await conn.query(`LISTEN ${OUTBOX_CHANNEL}`);
+      listener = conn;
+      pass(); // anything queued while nobody listened
+    } catch (err) {
+      deps.log.warn({ err: String(err) }, 'outbox listener could not start; retrying');
+      setTimeout(() => void listen(), 1000);
+    }
+  };
+  void listen();
+  timer = setTimeout(pass, intervalMs);
+
+  return {
+    stop: async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      if (listener) {
+        const conn = listener;
+        listener = null;
+        await conn.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
+        conn.removeAllListeners('notification');
+        await knex.client.releaseConnection(conn);
+      }
+    },
+  };
+}
