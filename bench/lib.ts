@@ -16,14 +16,20 @@ export function percentiles(samples: number[]): {
   return { n: s.length, p50: r(at(0.5)), p95: r(at(0.95)), p99: r(at(0.99)), max: r(s[s.length - 1] ?? NaN) };
 }
 
-/** Open-loop load: starts `fn` at `ratePerS` for `seconds`, whatever the latency; returns latencies (ms). */
+/**
+ * Open-loop load: starts `fn` at `ratePerS` for `warmupS` + `seconds`, whatever the latency, and
+ * returns the latencies (ms) of the `seconds` after the warm-up (new connections, JIT, caches).
+ */
 export async function atFixedRate(
   ratePerS: number,
   seconds: number,
   fn: (i: number) => Promise<void>,
-): Promise<{ latencies: number[]; errors: number }> {
-  const total = Math.round(ratePerS * seconds);
+  warmupS = 1,
+): Promise<{ latencies: number[]; errors: number; slowest: Array<[atMs: number, ms: number]> }> {
+  const warmup = Math.round(ratePerS * warmupS);
+  const total = warmup + Math.round(ratePerS * seconds);
   const latencies: number[] = [];
+  const timeline: Array<[number, number]> = [];
   let errors = 0;
   const started = performance.now();
   const inflight: Promise<void>[] = [];
@@ -34,13 +40,21 @@ export async function atFixedRate(
     const t0 = performance.now();
     inflight.push(
       fn(i).then(
-        () => void latencies.push(performance.now() - t0),
+        () => {
+          if (i < warmup) return;
+          latencies.push(performance.now() - t0);
+          timeline.push([Math.round(t0 - started - warmupS * 1000), Math.round(performance.now() - t0)]);
+        },
         () => void errors++,
       ),
     );
   }
   await Promise.all(inflight);
-  return { latencies, errors };
+  // When the slowest requests started: clustered means a stall, spread means steady contention.
+  const slowest = timeline
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Math.max(1, Math.ceil(timeline.length / 100)));
+  return { latencies, errors, slowest: slowest.sort((a, b) => a[0] - b[0]) };
 }
 
 /** Closed-loop load: `concurrency` callers back to back for `seconds`; returns latencies and throughput. */

@@ -43,7 +43,7 @@ function startChild(
   ready: string,
   logFile: string,
 ): Promise<ChildProcess> {
-  // BENCH_PROFILE=worker,api writes V8 CPU profiles of those processes to .data/<bench>/profiles.
+  // BENCH_PROFILE=worker,server writes V8 CPU profiles of those processes to .data/<bench>/profiles.
   const profiled = (process.env.BENCH_PROFILE ?? '').split(',').includes(path.basename(script, '.ts'));
   const prof = profiled
     ? ['--cpu-prof', `--cpu-prof-dir=${path.join(path.dirname(logFile), 'profiles')}`]

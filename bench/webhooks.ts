@@ -78,12 +78,16 @@ async function main(): Promise<void> {
     const hooks = await atFixedRate(rate, SECONDS, deliver);
     const cpuPct = stopCpu();
     progress(`  ack p99 ${percentiles(hooks.latencies).p99} ms; CPU ${formatCpu(cpuPct)}`);
+    progress(
+      `  slowest 1% (start ms → latency ms): ${hooks.slowest.map(([at, ms]) => `${at}→${ms}`).join(' ')}`,
+    );
     rows.push({
       load: `${rate}/s`,
       ack: percentiles(hooks.latencies),
       ackErrors: hooks.errors,
       floor: percentiles(floor.latencies),
       cpu: cpuPct,
+      slowest: hooks.slowest,
     });
   }
   progress(`floor at saturation (${CONCURRENCY} concurrent) for ${SECONDS}s`);
@@ -159,7 +163,7 @@ async function main(): Promise<void> {
         `| ${r.load} | ${r.ack.p50} ms | ${r.ack.p99} ms | ${r.ack.max} ms | ${r.ackErrors} | ${r.floor.p50} ms | ${r.floor.p99} ms | ${r.acceptedPerS ?? '—'} | ${r.floorPerS ?? '—'} | ${formatCpu(r.cpu)} |`,
     ),
   ].join('\n');
-  const md = `# bench:webhooks\n\n${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memGiB} GiB, Node ${result.machine.node}; ${SECONDS}s per step. Floor: a bare INSERT of a raw delivery into the same PostgreSQL.\n\n${table}\n\nSent ${sent}, stored ${stored}, applied ${applied} (lost ${sent - applied}, applied twice ${duplicatesApplied}); ${appliedPerS === null ? 'no backlog was left after the saturation step' : `the backlog left after the saturation step drained at ${appliedPerS} applied deliveries/s`}.\n`;
+  const md = `# bench:webhooks\n\n${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memGiB} GiB, Node ${result.machine.node}; ${SECONDS}s per step after a 1 s warm-up at the same rate. Floor: a bare INSERT of a raw delivery into the same PostgreSQL.\n\n${table}\n\nSent ${sent}, stored ${stored}, applied ${applied} (lost ${sent - applied}, applied twice ${duplicatesApplied}); ${appliedPerS === null ? 'no backlog was left after the saturation step' : `the backlog left after the saturation step drained at ${appliedPerS} applied deliveries/s`}.\n`;
   const file = writeResults('webhooks', result, md);
   console.log(md);
   progress(`results in ${file}`);

@@ -24,7 +24,7 @@ const EnvSchema = z.object({
     .int()
     .positive()
     .default(1024 * 1024),
-  OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).default(100),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -17,7 +17,9 @@ export function createKnex(
   const knex = knexFactory({
     client: 'pg',
     connection: { connectionString: databaseUrl, application_name: opts.applicationName ?? 'vcn' },
-    pool: { min: 0, max: opts.poolMax ?? 10 },
+    // A few connections stay open: opening one (a PostgreSQL backend process and its
+    // authentication) under a burst stalled acknowledgements by 100–200 ms in bench:webhooks.
+    pool: { min: Math.min(4, opts.poolMax ?? 10), max: opts.poolMax ?? 10 },
     ...knexSnakeCaseMappers(),
   });
   Model.knex(knex);

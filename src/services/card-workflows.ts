@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { cardWorkflowId } from '../domain/ids';
 import type { cardWorkflow } from '../workflows/card-workflow';
 import { partnerEventSignal, type PartnerEventInput } from '../workflows/messages';
@@ -18,7 +18,7 @@ export function cardStartOptions(cfg: CardWorkflowConfig, tenantId: string, card
   };
 }
 
-/** Hands a partner event to the card's workflow (signal-with-start: it runs whether or not it was running). */
+/** Hands a partner event to the card's workflow, starting it if it is not running. */
 export async function signalCard(
   temporal: Client,
   cfg: CardWorkflowConfig,
@@ -26,6 +26,14 @@ export async function signalCard(
   cardId: string,
   input: PartnerEventInput,
 ): Promise<void> {
+  // A card's workflow runs from issuance on, so a plain signal is the common case (lighter than
+  // signal-with-start, whose request carries the start options); if it is not running, start it.
+  try {
+    await temporal.workflow.getHandle(cardWorkflowId(tenantId, cardId)).signal(partnerEventSignal, input);
+    return;
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  }
   await temporal.workflow.signalWithStart<typeof cardWorkflow, [PartnerEventInput]>('cardWorkflow', {
     ...cardStartOptions(cfg, tenantId, cardId),
     signal: partnerEventSignal,

@@ -1,22 +1,24 @@
 /**
  * The webhook outbox relay. Ingestion only writes: the delivery, its dedupe key and its outbox row
- * commit in one statement, which also NOTIFYs this channel. The relay (one per worker process)
- * LISTENs, claims due rows with a lease (FOR UPDATE SKIP LOCKED, so several relays share the work
- * and none hands a row off twice at the same time), signals each row's card workflow, and marks it
- * handed off; a failure (Temporal unreachable) backs off and is retried. A timer sweeps as well, for
- * retries that come due and in case a notification was missed. Parked rows (a webhook that raced
- * its card's issuance) are released when the card appears.
+ * commit in one statement. The relay (one per worker process) polls for due rows every
+ * `intervalMs` (and at once again while it finds full batches), claims them with a lease
+ * (FOR UPDATE SKIP LOCKED, so several relays share the work and none hands a row off twice at the
+ * same time), signals each row's card workflow, and marks it handed off; a failure (Temporal
+ * unreachable) backs off and is retried. Parked rows (a webhook that raced its card's issuance)
+ * are released when the card appears.
+ *
+ * Polling rather than LISTEN/NOTIFY: a NOTIFY in the ingest statement makes every committing
+ * ingestion take one database-wide lock in turn, which stalled acknowledgements by 100–250 ms
+ * under a burst in bench:webhooks; an idle poll is one cheap indexed query.
  *
  * Signals are deduped by event id in the workflow and by unique keys in the database, so a row
  * handed off twice (a lost mark, an expired lease) never applies an event twice.
  */
 import type { Knex } from 'knex';
-import type { PoolClient } from 'pg';
 import type { CanonicalEvent } from '../domain/events';
 import { signalCard } from './card-workflows';
 import type { WebhookDeps } from './webhooks';
 
-export const OUTBOX_CHANNEL = 'vcn_outbox';
 /** How long one hand-off may wait on Temporal before it is left for a later attempt. */
 export const HANDOFF_TIMEOUT_MS = 3_000;
 /** A claimed row is left to its relay for this long (more than a batch can take even when Temporal hangs). */
@@ -144,74 +146,28 @@ export async function relayOutbox(
   return { handedOff, failed, unparked: unparked.rowCount ?? 0 };
 }
 
-/**
- * Runs the relay: on every NOTIFY from ingestion, and every `intervalMs` regardless. Passes never
- * overlap; a notification during a pass schedules one more.
- */
+/** Runs the relay every `intervalMs` (passes never overlap) until stopped. */
 export function startOutboxRelay(deps: WebhookDeps, intervalMs: number): { stop(): Promise<void> } {
-  const { knex } = deps;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let listener: PoolClient | null = null;
-
+  let running: Promise<void> = Promise.resolve();
   const pass = (): void => {
     if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    clearTimeout(timer);
     running = relayOutbox(deps)
       .then((r) => {
         if (r.failed || r.unparked) deps.log.info(r, 'outbox relay');
       })
       .catch((err) => deps.log.error({ err: String(err) }, 'outbox relay pass failed'))
       .finally(() => {
-        running = null;
-        if (stopped) return;
-        if (again) {
-          again = false;
-          setImmediate(pass);
-        } else timer = setTimeout(pass, intervalMs);
+        if (!stopped) timer = setTimeout(pass, intervalMs);
       });
   };
-
-  const listen = async (): Promise<void> => {
-    if (stopped) return;
-    try {
-      const conn = (await knex.client.acquireConnection()) as PoolClient;
-      conn.on('notification', (msg) => msg.channel === OUTBOX_CHANNEL && pass());
-      conn.once('error', (err) => {
-        deps.log.warn({ err: String(err) }, 'outbox listener lost its connection; listening again');
-        void knex.client.releaseConnection(conn);
-        listener = null;
-        setTimeout(() => void listen(), 1000);
-      });
-      await conn.query(`LISTEN ${OUTBOX_CHANNEL}`);
-      listener = conn;
-      pass(); // anything queued while nobody listened
-    } catch (err) {
-      deps.log.warn({ err: String(err) }, 'outbox listener could not start; retrying');
-      setTimeout(() => void listen(), 1000);
-    }
-  };
-  void listen();
   timer = setTimeout(pass, intervalMs);
-
   return {
     stop: async () => {
       stopped = true;
       clearTimeout(timer);
       await running;
-      if (listener) {
-        const conn = listener;
-        listener = null;
-        await conn.query(`UNLISTEN ${OUTBOX_CHANNEL}`).catch(() => undefined);
-        conn.removeAllListeners('notification');
-        await knex.client.releaseConnection(conn);
-      }
     },
   };
 }

@@ -8,7 +8,6 @@ import { normalizeSandbox, type NormalizeResult } from '../partners/sandbox/norm
 import { verifyStandardWebhook } from '../partners/sandbox/signature';
 import type { Vault } from '../vault/vault';
 import type { CardWorkflowConfig } from './card-workflows';
-import { OUTBOX_CHANNEL } from './outbox';
 import { subscriptionSecretAad } from './tenants';
 
 export interface WebhookDeps {
@@ -235,9 +234,7 @@ export async function ingestDelivery(
          ) x
      )
      SELECT (SELECT id FROM c) AS "cardId", (SELECT status FROM q) AS "queued",
-            EXISTS (SELECT 1 FROM k) AS "fresh",
-            -- Wakes the outbox relay when the row commits (notifications are sent on commit).
-            CASE WHEN (SELECT status FROM q) = 'pending' THEN pg_notify('${OUTBOX_CHANNEL}', '') END AS "notified"`,
+            EXISTS (SELECT 1 FROM k) AS "fresh"`,
     {
       ...delivery,
       partnerCardId: event.partnerCardId,
@@ -255,7 +252,7 @@ export async function ingestDelivery(
     return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: r.cardId } };
   if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
   // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
-  // outbox relay (in the workers, woken by the statement's NOTIFY) hands it to the card workflow.
+  // outbox relay in the workers hands it to the card workflow.
   return { status: 200, body: { ...base, duplicate: false } };
 }
 
