@@ -5,6 +5,7 @@ import type { CardControlsInput } from '../domain/controls';
 import { cardWorkflowId } from '../domain/ids';
 import { TRANSACTION_EVENT_TYPE, type CanonicalEvent } from '../domain/events';
 import { derivedId } from '../lib/ids';
+import { userSpendItemKey } from '../domain/ledger';
 import { windowStart } from '../domain/time-windows';
 import { Card } from '../db/models';
 import { getPartner, type PartnerRegistry } from '../partners/types';
@@ -278,6 +279,21 @@ export function createCardActivities(deps: CardActivityDeps) {
            INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
            SELECT :tenantId, :deliveryId, 'applied', :eventId, :eventKind, :cardId, :outcomeDetails::jsonb
             WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
+         ),
+         -- The transaction's contribution to its user's weekly spend (a delta on the week's row).
+         old AS (SELECT amount, week_start FROM user_spend_items WHERE tenant_id = :tenantId AND item_key = :itemKey),
+         d AS (SELECT :contribution::bigint - COALESCE((SELECT amount FROM old), 0) AS delta,
+                      COALESCE((SELECT week_start FROM old), :weekStart::timestamptz) AS ws
+                WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)),
+         us AS (
+           INSERT INTO user_spend_weeks AS w (tenant_id, user_id, week_start, spent)
+           SELECT :tenantId, :userId, d.ws, d.delta FROM d WHERE d.delta <> 0
+           ON CONFLICT (tenant_id, user_id, week_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
+         ),
+         ui AS (
+           INSERT INTO user_spend_items (tenant_id, item_key, user_id, week_start, amount)
+           SELECT :tenantId, :itemKey, :userId, d.ws, :contribution FROM d WHERE d.delta <> 0
+           ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
          )
          SELECT EXISTS (SELECT 1 FROM e) AS "inserted"`,
         {
@@ -307,6 +323,10 @@ export function createCardActivities(deps: CardActivityDeps) {
           authorizedAt: new Date(entry.atMs),
           eventId: ev.eventId,
           eventKind: ev.kind,
+          userId: input.userSpend?.userId ?? null,
+          itemKey: userSpendItemKey(ev.partner, entry.id),
+          weekStart: new Date(input.userSpend?.weekStartMs ?? 0),
+          contribution: input.userSpend?.contribution ?? 0,
           outcomeDetails: JSON.stringify({
             source: input.source,
             transactionId,
@@ -346,8 +366,14 @@ export function createCardActivities(deps: CardActivityDeps) {
     },
 
     /** The program rules an authorization decision needs (the policy version in force). */
-    async loadProgram(input: { tenantId: string }) {
+    async loadProgram(input: { tenantId: string; userId?: string | null }) {
       const { version, policy } = await currentPolicy(knex, input.tenantId);
+      const user = input.userId
+        ? await knex('users')
+            .select('weeklySpendLimit')
+            .where({ tenantId: input.tenantId, id: input.userId })
+            .first()
+        : null;
       return {
         version,
         regions: policy.regions,
@@ -355,7 +381,48 @@ export function createCardActivities(deps: CardActivityDeps) {
         timeZone: policy.timeZone,
         weekStartsOn: policy.weekStartsOn,
         holdExpiryDays: policy.holdExpiryDays,
+        /** The card's user's weekly cap across all their cards: the user's override, else the program's. */
+        weeklySpendLimit:
+          (user?.weeklySpendLimit as number | null | undefined) ?? policy.weeklySpendLimitPerUser,
       };
+    },
+
+    /**
+     * Counts an authorization against its user's weekly spend across all their cards, only if the
+     * week stays within `limit`: a conditional upsert on the week's row, which PostgreSQL locks and
+     * re-checks, so cards racing for the same user can never pass the cap together. Setting the
+     * same contribution again changes nothing (a retried attempt).
+     */
+    async reserveUserSpend(input: {
+      tenantId: string;
+      userId: string;
+      itemKey: string;
+      weekStartMs: number;
+      contribution: number;
+      limit: number;
+    }): Promise<{ reserved: boolean; spent: number }> {
+      const { rows } = await knex.raw(
+        `WITH old AS (SELECT amount, week_start FROM user_spend_items WHERE tenant_id = :tenantId AND item_key = :itemKey),
+         d AS (SELECT :contribution::bigint - COALESCE((SELECT amount FROM old), 0) AS delta,
+                      COALESCE((SELECT week_start FROM old), :weekStart::timestamptz) AS ws),
+         w AS (
+           INSERT INTO user_spend_weeks AS w (tenant_id, user_id, week_start, spent)
+           SELECT :tenantId, :userId, d.ws, d.delta FROM d WHERE d.delta <> 0 AND d.delta <= :limit
+           ON CONFLICT (tenant_id, user_id, week_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
+            WHERE w.spent + EXCLUDED.spent <= :limit
+           RETURNING spent
+         ),
+         i AS (
+           INSERT INTO user_spend_items (tenant_id, item_key, user_id, week_start, amount)
+           SELECT :tenantId, :itemKey, :userId, d.ws, :contribution FROM d WHERE EXISTS (SELECT 1 FROM w)
+           ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
+         )
+         SELECT (SELECT delta FROM d) = 0 OR EXISTS (SELECT 1 FROM w) AS "reserved",
+                COALESCE((SELECT spent FROM w), (SELECT spent FROM user_spend_weeks x, d
+                           WHERE x.tenant_id = :tenantId AND x.user_id = :userId AND x.week_start = d.ws), 0) AS "spent"`,
+        { ...input, weekStart: new Date(input.weekStartMs) },
+      );
+      return { reserved: Boolean(rows[0].reserved), spent: Number(rows[0].spent) };
     },
 
     /**

@@ -101,8 +101,10 @@ export interface RecordMoneyEventInput {
   tenantId: string;
   cardId: string;
   deliveryId: string | null;
-  source: 'partner' | 'reconciliation';
+  source: 'partner' | 'reconciliation' | 'system';
   event: CanonicalEvent;
+  /** The transaction's contribution to its user's weekly spend after the event (see userSpendOf). */
+  userSpend?: { userId: string; weekStartMs: number; contribution: number };
   /** The ledger entry after the event, with its derived values. */
   entry: LedgerEntry & { held: number; status: TransactionStatus; allFlags: string[] };
   decision?: MoneyDecision;

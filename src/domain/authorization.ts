@@ -4,7 +4,16 @@
  */
 import type { CardStatus } from './card-state';
 import type { CardControls } from './controls';
-import { usageIn, type Ledger, type WindowClock } from './ledger';
+import {
+  findEntry,
+  heldOf,
+  ops,
+  upsert,
+  usageIn,
+  type Ledger,
+  type LedgerEntry,
+  type WindowClock,
+} from './ledger';
 import { spentIn } from './balances';
 import { regionsAdmit } from './regions';
 
@@ -117,4 +126,72 @@ export function decideAuthorization(
     }
   }
   return { approved: true };
+}
+
+export interface RequestOutcome {
+  decision: AuthorizationDecision;
+  /** The ledger after the decision (an approval holds the amount; a decline is recorded). */
+  next: { ledger: Ledger; entry: LedgerEntry };
+}
+
+/** An authorization request: the decision and the card's books after it. */
+export function decideRequest(
+  card: CardForDecision,
+  program: ProgramForDecision,
+  ledger: Ledger,
+  ev: { transactionId: string; amount: number; currency: string; merchant: Merchant; occurredAtMs: number },
+  nowMs: number,
+): RequestOutcome {
+  const decision = decideAuthorization(card, program, ledger, {
+    amount: ev.amount,
+    currency: ev.currency,
+    merchant: ev.merchant,
+    atMs: nowMs,
+  });
+  const next = upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+    decision.approved
+      ? ops.authorize(e, ev.amount, ev.merchant)
+      : ops.decline(e, decision.declineCode, ev.merchant),
+  );
+  return { decision, next };
+}
+
+/**
+ * An incremental authorization (hotels, fuel): decided like a request for the extra amount, on
+ * an authorization that is still holding; the card's authorization count does not change.
+ */
+export function decideIncrement(
+  card: CardForDecision,
+  program: ProgramForDecision,
+  ledger: Ledger,
+  ev: { transactionId: string; amount: number; occurredAtMs: number },
+  nowMs: number,
+): RequestOutcome {
+  const entry = findEntry(ledger, ev.transactionId);
+  if (!entry || entry.authorized === 0 || heldOf(entry) === 0) {
+    return {
+      decision: decline('CARD_NOT_ACTIVE', 'no authorization of this transaction is holding'),
+      next: entry
+        ? { ledger, entry }
+        : upsert(ledger, ev.transactionId, ev.occurredAtMs, card.currency, (e) => e),
+    };
+  }
+  const decision = decideAuthorization(
+    { ...card, currency: entry.currency, controls: { ...card.controls, maxAuthorizations: null } },
+    program,
+    ledger,
+    {
+      amount: ev.amount,
+      currency: entry.currency,
+      merchant: (entry.merchant as Merchant | null) ?? { mcc: '0000', country: '' },
+      atMs: nowMs,
+    },
+  );
+  if (!decision.approved) return { decision, next: { ledger, entry } };
+  return {
+    decision,
+    next: upsert(ledger, ev.transactionId, ev.occurredAtMs, entry.currency, (e) =>
+      ops.increment(e, ev.amount),
+    ),
+  };
 }

@@ -32,6 +32,21 @@ export type CanonicalEvent =
       declineCode?: string;
     })
   | (Base & { kind: 'authorization.increment'; transactionId: string; amount: number })
+  | (Base & {
+      /**
+       * Written by the platform, not a partner: the partner was answered with the program's
+       * stand-in decision (the card did not decide within the deadline), so the card's books must
+       * show what the partner acted on, whatever the card decides later.
+       */
+      kind: 'authorization.stand_in';
+      /** The request the stand-in answered. */
+      requestEventId: string;
+      transactionId: string;
+      amount: number;
+      currency: string;
+      merchant: Merchant;
+      approved: boolean;
+    })
   | (Base & { kind: 'authorization.reversal'; transactionId: string; amount: number })
   | (Base & { kind: 'authorization.expiry'; transactionId: string })
   | (Base & { kind: 'clearing'; transactionId: string; amount: number; currency: string })
@@ -45,6 +60,7 @@ export const TRANSACTION_EVENT_TYPE: Partial<Record<CanonicalKind, string>> = {
   'authorization.request': 'authorization_request',
   'authorization.advice': 'authorization_advice',
   'authorization.increment': 'authorization_increment',
+  'authorization.stand_in': 'authorization_stand_in',
   'authorization.reversal': 'authorization_reversal',
   'authorization.expiry': 'authorization_expiry',
   clearing: 'clearing',

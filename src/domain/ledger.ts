@@ -51,6 +51,13 @@ export function flagsOf(e: LedgerEntry): string[] {
   return [...new Set([...e.flags, ...derived])].sort();
 }
 
+/** The key of a partner transaction's row in user_spend_items. */
+export const userSpendItemKey = (partner: string, partnerTransactionId: string): string =>
+  `${partner}:${partnerTransactionId}`;
+
+/** What a transaction counts against its user's weekly spend: like a card window, held + captured − refunded. */
+export const userSpendOf = (e: LedgerEntry): number => heldOf(e) + e.captured - e.refunded;
+
 export function heldOf(e: LedgerEntry): number {
   if (e.cleared || e.expired || e.declined) return 0;
   return Math.max(0, e.authorized - e.reversed);
@@ -164,6 +171,33 @@ export const ops = {
     cleared: true,
   }),
   refund: (e: LedgerEntry, amount: number): LedgerEntry => ({ ...e, refunded: e.refunded + amount }),
+  /**
+   * The partner acted on the program's stand-in decision: the entry ends as the partner has it,
+   * whether the card decided before this (its own decision is undone where it differs) or not.
+   */
+  standIn: (e: LedgerEntry, approved: boolean, amount: number, merchant?: object | null): LedgerEntry => {
+    const m = merchant ?? e.merchant;
+    if (approved) {
+      if (e.authorized > 0) return { ...e, flags: addFlag(e, 'stand_in'), merchant: m };
+      return {
+        ...e,
+        authorized: amount,
+        declined: false,
+        declineCode: null,
+        flags: addFlag(e, 'stand_in'),
+        merchant: m,
+      };
+    }
+    if (e.authorized > 0)
+      // The card approved (too late): the partner declined, so nothing is held.
+      return {
+        ...e,
+        reversed: Math.max(e.reversed, e.authorized),
+        flags: addFlag(e, 'stand_in_release'),
+        merchant: m,
+      };
+    return { ...e, declined: true, declineCode: 'STAND_IN', flags: addFlag(e, 'stand_in'), merchant: m };
+  },
   flag: (e: LedgerEntry, flag: string): LedgerEntry => ({ ...e, flags: addFlag(e, flag) }),
 };
 
@@ -194,6 +228,15 @@ export function applyMoneyEvent(
         merchant?: object;
         occurredAtMs: number;
       }
+    | {
+        kind: 'authorization.stand_in';
+        transactionId: string;
+        amount: number;
+        currency: string;
+        approved: boolean;
+        merchant?: object;
+        occurredAtMs: number;
+      }
     | { kind: 'authorization.reversal'; transactionId: string; amount: number; occurredAtMs: number }
     | { kind: 'authorization.expiry'; transactionId: string; occurredAtMs: number }
     | { kind: 'clearing'; transactionId: string; amount: number; currency: string; occurredAtMs: number }
@@ -216,6 +259,10 @@ export function applyMoneyEvent(
             : ops.decline(e, ev.declineCode ?? 'PARTNER_DECLINED', ev.merchant),
           'advice',
         ),
+      );
+    case 'authorization.stand_in':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+        ops.standIn(e, ev.approved, ev.amount, ev.merchant),
       );
     case 'authorization.reversal':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, (e) =>

@@ -7,6 +7,8 @@ export interface CardWorkflowConfig {
   taskQueue: string;
   /** Continue as new after this many history events (tests force it low). */
   maxHistoryEvents?: number;
+  /** Hold expiry in milliseconds instead of the program's days (tests). */
+  holdExpiryMs?: number;
 }
 
 /** How every caller starts (or reaches) a card's workflow. */
@@ -14,7 +16,9 @@ export function cardStartOptions(cfg: CardWorkflowConfig, tenantId: string, card
   return {
     workflowId: cardWorkflowId(tenantId, cardId),
     taskQueue: cfg.taskQueue,
-    args: [{ tenantId, cardId, maxHistoryEvents: cfg.maxHistoryEvents }] as Parameters<typeof cardWorkflow>,
+    args: [
+      { tenantId, cardId, maxHistoryEvents: cfg.maxHistoryEvents, holdExpiryMs: cfg.holdExpiryMs },
+    ] as Parameters<typeof cardWorkflow>,
   };
 }
 

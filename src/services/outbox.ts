@@ -74,7 +74,7 @@ export async function handOff(deps: WebhookDeps, row: HandoffRow): Promise<boole
       signalCard(deps.temporal, deps.cards, row.tenantId, cardId, {
         deliveryId: row.deliveryId,
         event: row.event,
-        source: row.source === 'reconciliation' ? 'reconciliation' : 'partner',
+        source: row.source === 'reconciliation' || row.source === 'system' ? row.source : 'partner',
         replay: row.source === 'replay',
       }),
     );

@@ -40,7 +40,15 @@ export interface CardWorkflowState {
   /** Partner events already applied, with the delivery that applied each, newest last, bounded (the database's unique keys are the backstop). */
   seenEventIds: Array<[string, string | null]>;
   /** The program rules an authorization needs, with the policy version and when they were loaded. */
-  program: (ProgramForDecision & { version: number; loadedAtMs: number }) | null;
+  program:
+    | (ProgramForDecision & {
+        version: number;
+        loadedAtMs: number;
+        /** Absent in states carried over from before these were loaded. */
+        holdExpiryDays?: number;
+        weeklySpendLimit?: number | null;
+      })
+    | null;
   /** Hash of the request that issued the card (its id derives from that request's Idempotency-Key). */
   issueRequestHash: string | null;
   /** Number of runs before this one (continue-as-new). */
@@ -59,6 +67,8 @@ export interface CardWorkflowInput {
   state?: CardWorkflowState;
   /** Continue as new after this many history events (tests force it low); Temporal's suggestion always applies. */
   maxHistoryEvents?: number;
+  /** Overrides the program's holdExpiryDays (tests use seconds). */
+  holdExpiryMs?: number;
 }
 
 export function initialState(tenantId: string, cardId: string): CardWorkflowState {

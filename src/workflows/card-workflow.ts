@@ -15,11 +15,14 @@ import type { Actor, ActorType, CardStatus, CardTransition } from '../domain/car
 import { decideTransition, isTerminal } from '../domain/card-state';
 import type { CardControls, SpendingLimit } from '../domain/controls';
 import { IRREVERSIBLE_ACTIONS } from '../domain/overrides';
-import { decideAuthorization, type DeclineCode } from '../domain/authorization';
+import { decideIncrement, decideRequest, type DeclineCode } from '../domain/authorization';
 import type { CanonicalEvent } from '../domain/events';
 import {
   applyMoneyEvent,
   compact,
+  findEntry,
+  userSpendItemKey,
+  userSpendOf,
   flagsOf,
   heldOf,
   ops,
@@ -75,6 +78,10 @@ const dbLocal = proxyLocalActivities<CardActivities>({
 });
 /** Histories recorded before the switch keep scheduling regular activities when replayed. */
 const LOCAL_DB_PATCH = 'local-db-activities';
+/** Per-user weekly spend: reserved on approval, and each money event's contribution recorded. */
+const USER_SPEND_PATCH = 'user-weekly-spend';
+/** The hold-expiry timer, the stand-in reconciliation and cancelling a card whose last authorization settled. */
+const LIFECYCLE_PATCH = 'authorization-lifecycle';
 const db: CardActivities = new Proxy({} as CardActivities, {
   get: (_target, name: string) =>
     (patched(LOCAL_DB_PATCH) ? dbLocal : dbRemote)[name as keyof CardActivities],
@@ -128,6 +135,8 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
   const mutex = new Mutex();
   /** Set by handlers that move a deadline (override applied, expiry extended), to re-arm the timer. */
   let rearm = false;
+  /** The deadline the main loop's timer is armed for (null: none). */
+  let armedDeadline: number | null = null;
 
   const remember = (key: string | undefined, result: unknown): void => {
     if (!key) return;
@@ -461,17 +470,33 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
   const program = async () => {
     const p = state.program;
     if (!p || Date.now() - p.loadedAtMs > PROGRAM_CACHE_MS) {
-      state.program = { ...(await db.loadProgram({ tenantId: state.tenantId })), loadedAtMs: Date.now() };
+      state.program = {
+        ...(await db.loadProgram({ tenantId: state.tenantId, userId: state.userId })),
+        loadedAtMs: Date.now(),
+      };
     }
     return state.program!;
   };
 
   /** Writes a money event once and, only if this call wrote it, takes the new ledger. */
+  /** The week (program time zone) an entry counts in for its user's weekly spend. */
+  const weekOf = (e: LedgerEntry): number | null => {
+    const p = state.program;
+    return p ? windowStart(e.atMs, 'weekly', p.timeZone, p.weekStartsOn) : null;
+  };
+  const userSpendFor = (e: LedgerEntry) => {
+    const weekStartMs = weekOf(e);
+    return state.userId && weekStartMs !== null && patched(USER_SPEND_PATCH)
+      ? { userId: state.userId, weekStartMs, contribution: userSpendOf(e) }
+      : undefined;
+  };
+
   const commitMoney = async (
     input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
     next: { ledger: Ledger; entry: LedgerEntry },
     decision?: MoneyDecision,
   ) => {
+    if (state.userId && patched(USER_SPEND_PATCH)) await program(); // the week needs the program's time zone
     state.moneySeq += 1;
     const result = await db.recordMoneyEvent({
       tenantId: state.tenantId,
@@ -482,8 +507,15 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       entry: snapshotOf(next.entry),
       decision,
       commitKey: `m${state.moneySeq}`,
+      userSpend: userSpendFor(next.entry),
     });
-    if (result.applied) state.ledger = next.ledger;
+    if (result.applied) {
+      state.ledger = next.ledger;
+      // A new hold that lapses before the timer the main loop armed: re-arm it.
+      const hold = nextHoldExpiry();
+      if (hold !== null && (armedDeadline === null || hold < armedDeadline) && patched(LIFECYCLE_PATCH))
+        rearm = true;
+    }
     markSeen(input.event.eventId, input.deliveryId);
     return result;
   };
@@ -559,18 +591,43 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       await decide({ deliveryId: input.deliveryId, event: ev });
       return;
     }
+    if (ev.kind === 'authorization.stand_in') {
+      // The partner was answered with the stand-in: a later (or earlier) decision of ours for the
+      // same request must not change the books, and an authorize retry must get the same answer.
+      remember(`auth:${ev.requestEventId}`, {
+        approved: ev.approved,
+        approvedAmount: ev.approved ? ev.amount : 0,
+        declineCode: ev.approved ? null : 'STAND_IN',
+        duplicate: false,
+      } satisfies AuthorizeResult);
+    }
     const next = applyMoneyEvent(
       state.ledger,
       ev,
       state.currency ?? ('currency' in ev ? ev.currency : 'USD'),
     );
-    await commitMoney(input, next);
+    const committed = await commitMoney(input, next);
+    if (ev.kind === 'authorization.stand_in' && committed.applied && ev.approved) state.approvals += 1;
+  };
+
+  /**
+   * A card limited to N authorizations is canceled once the last of them is captured, reversed
+   * or expired: nothing more can be approved on it, and nothing of it is still held.
+   */
+  const retireIfSpent = async (): Promise<void> => {
+    const max = state.controls?.maxAuthorizations ?? null;
+    if (max === null || state.approvals < max) return;
+    if (state.status !== 'active' && state.status !== 'frozen') return;
+    if (state.ledger.entries.some((e) => heldOf(e) > 0)) return;
+    if (!patched(LIFECYCLE_PATCH)) return;
+    await move('cancel', SYSTEM, 'max_authorizations_settled', `all ${max} authorization(s) settled`);
   };
 
   setHandler(partnerEventSignal, (input: PartnerEventInput) =>
     mutex.run(async () => {
       try {
         await applyPartnerEvent(input);
+        await retireIfSpent();
       } catch (err) {
         // A signal has no caller to tell: record the failure on the delivery (replayable) and keep the card alive.
         log.error('partner event failed', { eventId: input.event.eventId, error: String(err) });
@@ -589,97 +646,62 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       return { ...earlier, duplicate: true };
     }
     const ev = req.event;
+    if (ev.kind !== 'authorization.request' && ev.kind !== 'authorization.increment')
+      refuse('VALIDATION_FAILED', 'authorize takes authorization requests and increments');
     const p = await program();
-    let result: AuthorizeResult;
-    let next: { ledger: Ledger; entry: LedgerEntry };
-    if (ev.kind === 'authorization.request') {
-      const d = decideAuthorization(
-        {
-          status: state.status,
-          currency: state.currency ?? '',
-          controls: state.controls!,
-          expiresAtMs: state.expiresAtMs ?? 0,
-          approvals: state.approvals,
-        },
-        p,
-        state.ledger,
-        { amount: ev.amount, currency: ev.currency, merchant: ev.merchant, atMs: Date.now() },
-      );
-      result = d.approved
-        ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
-        : { approved: false, approvedAmount: 0, declineCode: d.declineCode, duplicate: false };
-      next = upsert(state.ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
-        d.approved ? ops.authorize(e, ev.amount, ev.merchant) : ops.decline(e, d.declineCode, ev.merchant),
-      );
-      const committed = await commitMoney(
-        { deliveryId: req.deliveryId, source: 'partner', event: ev },
-        next,
-        {
-          ...result,
-          reason: d.approved ? undefined : d.reason,
-          policyVersion: p.version,
-        },
-      );
-      if (!committed.applied && committed.priorDecision) {
-        // Decided before (a redelivery past the in-memory window): the same answer again.
-        result = {
-          ...committed.priorDecision,
-          declineCode: committed.priorDecision.declineCode as DeclineCode | null,
-          duplicate: true,
+    const card = {
+      status: state.status,
+      currency: state.currency ?? '',
+      controls: state.controls!,
+      expiresAtMs: state.expiresAtMs ?? 0,
+      approvals: state.approvals,
+    };
+    const now = Date.now();
+    let { decision: d, next } =
+      ev.kind === 'authorization.request'
+        ? decideRequest(card, p, state.ledger, ev, now)
+        : decideIncrement(card, p, state.ledger, ev, now);
+    // The user's weekly cap spans all their cards, so it is reserved atomically in the database.
+    const userLimit = p.weeklySpendLimit ?? null;
+    if (d.approved && userLimit !== null && state.userId && patched(USER_SPEND_PATCH)) {
+      const r = await db.reserveUserSpend({
+        tenantId: state.tenantId,
+        userId: state.userId,
+        itemKey: userSpendItemKey(ev.partner, ev.transactionId),
+        weekStartMs: weekOf(next.entry)!,
+        contribution: userSpendOf(next.entry),
+        limit: userLimit,
+      });
+      if (!r.reserved) {
+        d = {
+          approved: false,
+          declineCode: 'EXCEEDS_USER_WEEKLY_LIMIT',
+          reason: `the user's weekly spend ${r.spent} + ${ev.amount} would exceed ${userLimit}`,
         };
-      } else if (committed.applied && d.approved) state.approvals += 1;
-    } else {
-      // An incremental authorization is decided like a request for the extra amount.
-      const entry = state.ledger.entries.find((e) => e.id === ev.transactionId);
-      let declineCode: DeclineCode | null = null;
-      if (!entry || entry.authorized === 0 || heldOf(entry) === 0) declineCode = 'CARD_NOT_ACTIVE';
-      else {
-        const d = decideAuthorization(
-          {
-            status: state.status,
-            currency: entry.currency,
-            controls: state.controls!,
-            expiresAtMs: state.expiresAtMs ?? 0,
-            approvals: 0,
-          },
-          p,
-          state.ledger,
-          {
-            amount: ev.amount,
-            currency: entry.currency,
-            merchant: (entry.merchant as never) ?? { mcc: '0000', country: '' },
-            atMs: Date.now(),
-          },
-        );
-        if (!d.approved) declineCode = d.declineCode;
-      }
-      result = declineCode
-        ? { approved: false, approvedAmount: 0, declineCode, duplicate: false }
-        : { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false };
-      next = declineCode
-        ? {
-            ledger: state.ledger,
-            entry:
-              entry ??
-              upsert(state.ledger, ev.transactionId, ev.occurredAtMs, state.currency ?? 'USD', (e) => e)
-                .entry,
-          }
-        : upsert(state.ledger, ev.transactionId, ev.occurredAtMs, entry!.currency, (e) =>
-            ops.increment(e, ev.amount),
-          );
-      const committed = await commitMoney(
-        { deliveryId: req.deliveryId, source: 'partner', event: ev },
-        next,
-        { ...result, policyVersion: p.version },
-      );
-      if (!committed.applied && committed.priorDecision) {
-        result = {
-          ...committed.priorDecision,
-          declineCode: committed.priorDecision.declineCode as DeclineCode | null,
-          duplicate: true,
-        };
+        next =
+          ev.kind === 'authorization.request'
+            ? upsert(state.ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+                ops.decline(e, 'EXCEEDS_USER_WEEKLY_LIMIT', ev.merchant),
+              )
+            : { ledger: state.ledger, entry: findEntry(state.ledger, ev.transactionId)! };
       }
     }
+    let result: AuthorizeResult = d.approved
+      ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
+      : { approved: false, approvedAmount: 0, declineCode: d.declineCode, duplicate: false };
+    const committed = await commitMoney({ deliveryId: req.deliveryId, source: 'partner', event: ev }, next, {
+      ...result,
+      reason: d.approved ? undefined : d.reason,
+      policyVersion: p.version,
+    });
+    if (!committed.applied && committed.priorDecision) {
+      // Decided before (a redelivery past the in-memory window): the same answer again.
+      result = {
+        ...committed.priorDecision,
+        declineCode: committed.priorDecision.declineCode as DeclineCode | null,
+        duplicate: true,
+      };
+    } else if (committed.applied && d.approved && ev.kind === 'authorization.request') state.approvals += 1;
     remember(key, result);
     return result;
   };
@@ -730,8 +752,45 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     }
   };
 
-  /** Timers: the card's expiry and each override's expiry. */
+  /** When an entry's hold lapses by itself (the program's holdExpiryDays after the authorization). */
+  const holdExpiryMs = (): number | null => {
+    if (input.holdExpiryMs !== undefined) return input.holdExpiryMs;
+    const days = state.program?.holdExpiryDays;
+    return days === undefined ? null : days * 86_400_000;
+  };
+  const holdsDue = (): LedgerEntry[] => {
+    const after = holdExpiryMs();
+    if (after === null) return [];
+    return state.ledger.entries.filter((e) => heldOf(e) > 0 && e.atMs + after <= Date.now());
+  };
+  const nextHoldExpiry = (): number | null => {
+    const after = holdExpiryMs();
+    if (after === null) return null;
+    const held = state.ledger.entries.filter((e) => heldOf(e) > 0).map((e) => e.atMs + after);
+    return held.length ? Math.min(...held) : null;
+  };
+
+  /** Timers: the card's expiry, each override's expiry and each hold's expiry. */
   const processDue = async (): Promise<void> => {
+    if (patched(LIFECYCLE_PATCH)) {
+      // A hold the partner never settled lapses: released as an expiry the platform writes itself.
+      for (const e of holdsDue()) {
+        const expiry: CanonicalEvent = {
+          kind: 'authorization.expiry',
+          eventId: `hold-expiry:${e.id}`,
+          partner: state.partner ?? 'sandbox',
+          partnerCardId: '',
+          transactionId: e.id,
+          occurredAtMs: Date.now(),
+        };
+        if (seen(expiry.eventId)) continue;
+        await commitMoney(
+          { deliveryId: null, source: 'system', event: expiry },
+          applyMoneyEvent(state.ledger, expiry, e.currency),
+        );
+      }
+      await retireIfSpent();
+    }
     const now = Date.now();
     const due = state.pendingOverrides
       .filter((o) => o.revertAtMs <= now)
@@ -751,6 +810,8 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
 
   const nextDeadline = (): number | null => {
     const times = state.pendingOverrides.map((o) => o.revertAtMs);
+    const hold = nextHoldExpiry();
+    if (hold !== null && patched(LIFECYCLE_PATCH)) times.push(hold);
     if (state.expiresAtMs !== null && state.status !== 'new' && !isTerminal(state.status as CardStatus))
       times.push(state.expiresAtMs);
     return times.length ? Math.min(...times) : null;
@@ -763,6 +824,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
 
   for (;;) {
     const deadline = nextDeadline();
+    armedDeadline = deadline;
     rearm = false;
     const woken = () => rearm || issuanceRefused() || shouldContinueAsNew();
     if (deadline === null) await condition(woken);

@@ -91,7 +91,7 @@ export interface PartnerEventInput {
   /** The stored delivery it came from (null for reconciliation-sourced events). */
   deliveryId: string | null;
   event: CanonicalEvent;
-  source: 'partner' | 'reconciliation';
+  source: 'partner' | 'reconciliation' | 'system';
   /** An operator's replay of a stored delivery: its outcome is recorded even when nothing changes. */
   replay?: boolean;
 }

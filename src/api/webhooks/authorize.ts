@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { CanonicalEvent } from '../../domain/events';
 import { currentPolicy } from '../../services/policies';
-import { signalCard, type CardWorkflowConfig } from '../../services/card-workflows';
+import type { CardWorkflowConfig } from '../../services/card-workflows';
 import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages';
 import { cardWorkflowId } from '../../domain/ids';
 
@@ -83,32 +83,42 @@ export async function authorizeWithDeadline(
         ? `no decision within ${policy.authorizationTimeoutMs} ms`
         : String((first as { err: unknown }).err),
   });
-  const cardId = req.cardId;
-  void update.then(
-    async (late) => {
-      await record('applied', {
-        lateDecision: late,
-        standIn: standIn.approved,
-        differs: late.approved !== standIn.approved,
-      });
-      if (late.approved === standIn.approved || ev.kind !== 'authorization.request') return;
-      // The partner acted on the stand-in: make the card's books match what the partner was told.
-      const correction: CanonicalEvent = late.approved
-        ? {
-            ...ev,
-            kind: 'authorization.reversal',
-            eventId: `${ev.eventId}:stand-in-release`,
-            amount: late.approvedAmount,
-          }
-        : { ...ev, kind: 'authorization.advice', eventId: `${ev.eventId}:stand-in-approval`, approved: true };
-      await signalCard(deps.temporal, deps.cards, req.tenantId, cardId, {
-        deliveryId: null,
-        event: correction,
-        source: 'partner',
-      });
-    },
-    (err: unknown) =>
-      deps.log.error({ err: String(err), deliveryId: req.deliveryId }, 'late authorization decision failed'),
+  // The partner acts on the stand-in, so the card's books must show it whatever the card decides
+  // later: a durable event through the outbox (the relay retries it while Temporal is away). The
+  // card records it, and answers a retried or late authorize for this request the same way.
+  const standInEvent: CanonicalEvent = {
+    kind: 'authorization.stand_in',
+    eventId: `${ev.eventId}:stand-in`,
+    requestEventId: ev.eventId,
+    partner: ev.partner,
+    partnerCardId: ev.partnerCardId,
+    occurredAtMs: ev.occurredAtMs,
+    transactionId: ev.transactionId,
+    amount: ev.amount,
+    currency: ev.kind === 'authorization.request' ? ev.currency : '',
+    merchant: ev.kind === 'authorization.request' ? ev.merchant : { mcc: '0000', country: '' },
+    approved: standIn.approved,
+  };
+  if (ev.kind === 'authorization.request') {
+    await knex('webhook_handoffs')
+      .insert({
+        deliveryId: req.deliveryId,
+        tenantId: req.tenantId,
+        partner: ev.partner,
+        eventId: standInEvent.eventId,
+        partnerCardId: ev.partnerCardId,
+        cardId: req.cardId,
+        event: JSON.stringify(standInEvent),
+        status: 'pending',
+        source: 'system',
+        nextAttemptAt: new Date(),
+      })
+      .onConflict('deliveryId')
+      .ignore();
+  }
+  // The update may still complete (or fail) after the answer; the card reconciles either way.
+  update.catch((err: unknown) =>
+    deps.log.info({ err: String(err), deliveryId: req.deliveryId }, 'authorize finished after the stand-in'),
   );
   return standIn;
 }
