@@ -81,8 +81,9 @@ export function decideAuthorization(
   ledger: Ledger,
   req: AuthorizationRequest,
 ): AuthorizationDecision {
+  if (card.status === 'expired' || (card.status === 'active' && req.atMs >= card.expiresAtMs))
+    return decline('CARD_EXPIRED', 'the card has expired');
   if (card.status !== 'active') return decline('CARD_NOT_ACTIVE', `the card is ${card.status}`);
-  if (req.atMs >= card.expiresAtMs) return decline('CARD_EXPIRED', 'the card has expired');
   if (req.currency !== card.currency) return decline('CURRENCY_MISMATCH', `the card is in ${card.currency}`);
   const place = merchantPlace(req.merchant);
   if (!regionsAdmit(card.controls.allowedRegions, place)) {

@@ -56,6 +56,10 @@ export async function startTemporalDevServer(opts: {
     'frontend.enableExecuteMultiOperation=true',
     '--dynamic-config-value',
     'frontend.enableUpdateWorkflowExecution=true',
+    // A card's workflow answers every authorization of the card; a burst of purchases on one card
+    // means that many updates in flight at once (the server's default allows 10 per workflow).
+    '--dynamic-config-value',
+    'history.maxInFlightUpdates=1000',
     ...SEARCH_ATTRIBUTE_DEFINITIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
   ];
   if (opts.ui === false) args.push('--headless');

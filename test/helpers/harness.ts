@@ -36,6 +36,9 @@ export interface Harness {
   baseUrl: string;
   platformKey: string;
   request<T = any>(method: string, path: string, opts?: RequestOptions): Promise<ApiResponse<T>>;
+  /** Stops this harness's worker (card workflows then wait, as in a worker outage). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +73,8 @@ export async function startHarness(
   opts: {
     worker?: boolean;
     maxHistoryEvents?: number;
+    /** Holds lapse after this many milliseconds instead of the program's days. */
+    holdExpiryMs?: number;
     sweepIntervalMs?: number;
     temporalAddress?: string;
     /**
@@ -98,7 +103,8 @@ export async function startHarness(
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let workerConnection: { close(): Promise<void> } | undefined;
-  if (opts.worker !== false) {
+  const startWorker = async (): Promise<void> => {
+    if (worker) return;
     const created = await createWorker({
       knex,
       vault,
@@ -109,7 +115,15 @@ export async function startHarness(
     worker = created.worker;
     workerConnection = created.connection;
     workerRun = worker.run();
-  }
+  };
+  const stopWorker = async (): Promise<void> => {
+    if (!worker) return;
+    worker.shutdown();
+    await workerRun;
+    await workerConnection?.close();
+    worker = undefined;
+  };
+  if (opts.worker !== false) await startWorker();
 
   // Listen first, so the app knows its own URL (webhook URLs handed to the sandbox partner).
   const server = http.createServer();
@@ -120,7 +134,7 @@ export async function startHarness(
     temporal,
     vault,
     logger,
-    cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents },
+    cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents, holdExpiryMs: opts.holdExpiryMs },
     config: {
       publicUrl: baseUrl,
       temporalUiUrl: 'http://127.0.0.1:8233',
@@ -131,7 +145,13 @@ export async function startHarness(
   });
   server.on('request', app.callback());
   const sweeper = startOutboxRelay(
-    { knex, vault, temporal, cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents }, log: logger },
+    {
+      knex,
+      vault,
+      temporal,
+      cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents, holdExpiryMs: opts.holdExpiryMs },
+      log: logger,
+    },
     opts.sweepIntervalMs ?? 200,
   );
   const platform = await createApiKey(knex, null, 'platform', 'test platform key');
@@ -169,14 +189,12 @@ export async function startHarness(
     baseUrl,
     platformKey: platform.key,
     request,
+    startWorker,
+    stopWorker,
     stop: async () => {
       await sweeper.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      if (worker) {
-        worker.shutdown();
-        await workerRun;
-        await workerConnection?.close();
-      }
+      await stopWorker();
       await connection.close();
       await knex.destroy();
       if (opts.ownDatabase) {

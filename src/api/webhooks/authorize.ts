@@ -51,15 +51,30 @@ export async function authorizeWithDeadline(
     return { approved: false, declineCode: 'CARD_NOT_ACTIVE' };
   }
   const { policy } = await currentPolicy(knex, req.tenantId);
-  const update = deps.temporal.workflow
-    .getHandle(cardWorkflowId(req.tenantId, req.cardId))
-    .executeUpdate(authorizeUpdate, {
+  const deadlineAt = Date.now() + policy.authorizationTimeoutMs;
+  const handle = deps.temporal.workflow.getHandle(cardWorkflowId(req.tenantId, req.cardId));
+  // The same update id every attempt: a retry reaches the same decision, never a second one.
+  const attempt = (): Promise<AuthorizeResult> =>
+    handle.executeUpdate(authorizeUpdate, {
       updateId: `auth:${ev.eventId}`,
       args: [{ deliveryId: req.deliveryId, event: ev }],
     });
+  // A refused call (the server's per-workflow limit on updates in flight, a connection blip) is
+  // tried again while the deadline allows; only then does the stand-in answer.
+  const update = (async () => {
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        const wait = Math.min(200, 20 * 2 ** n);
+        if (Date.now() + wait >= deadlineAt) throw err;
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
+  })();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), policy.authorizationTimeoutMs);
+    timer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - Date.now()));
   });
   const first = await Promise.race([
     update.then(
