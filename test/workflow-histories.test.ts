@@ -2,23 +2,134 @@ import { cardWorkflowId } from '../src/domain/ids';
 import { createApiKey } from '../src/services/api-keys';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
-import { loadSavedHistories, replayAll, runsOf, saveHistory } from './helpers/histories';
+import fs from 'node:fs';
+import path from 'node:path';
+import { historiesDir, loadSavedHistories, replayAll, runsOf, saveHistory } from './helpers/histories';
+import { merchant, sendEvent } from './helpers/webhooks';
 import { eventually, inMs } from './helpers/wait';
 
 /**
  * Determinism guard. The main card paths run against the real stack; each resulting history is
  * replayed against the current workflow code. `RECORD_HISTORIES=1 npm test -- workflow-histories`
- * also saves them under test/fixtures/histories, where the replay test below keeps checking them
- * after the workflow code changes.
+ * also saves those not saved yet under test/fixtures/histories (a saved history keeps checking the
+ * code it was recorded under), where the replay test below keeps checking them after the workflow
+ * code changes.
  */
 const RECORD = process.env.RECORD_HISTORIES === '1';
 
 let h: Harness;
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness({ maxHistoryEvents: 30 });
+  h = await startHarness({ maxHistoryEvents: 30, holdExpiryMs: 2_000 });
   t = await newTenant(h, { overrideApprovalThreshold: 10_000 });
 });
+
+/** The authorization lifecycle: decisions, the transaction's events, a stand-in, retirement, hold expiry. */
+async function authorizationScenarios(ids: Record<string, string>): Promise<string> {
+  const a = await newTenant(h, { weeklySpendLimitPerUser: 6_000, authorizationTimeoutMs: 10_000 });
+  const user = await newUser(h, a);
+  const card = async (extra: Record<string, unknown> = {}) => (await issueCard(h, a, user.id, extra)).body;
+  const send = (type: string, data: Record<string, unknown>) => sendEvent(h, a, type, data);
+  const auth = (c: { partnerCardId: string }, transactionId: string, amount: number) =>
+    send('authorization.request', {
+      transactionId,
+      cardId: c.partnerCardId,
+      amount,
+      currency: 'USD',
+      merchant,
+    });
+  const settled = (c: { id: string }, n: number) =>
+    eventually(async () => (await h.knex('transaction_events').where({ cardId: c.id })).length >= n);
+
+  const lifecycle = await card();
+  await auth(lifecycle, 'tx-a', 2_000);
+  await send('authorization.incremented', {
+    transactionId: 'tx-a',
+    cardId: lifecycle.partnerCardId,
+    amount: 500,
+  });
+  await auth(lifecycle, 'tx-b', 1_000);
+  await auth(lifecycle, 'tx-c', 9_000); // over the user's weekly cap
+  await send('transaction.cleared', {
+    transactionId: 'tx-a',
+    cardId: lifecycle.partnerCardId,
+    amount: 2_200,
+    currency: 'USD',
+  });
+  await send('authorization.reversed', {
+    transactionId: 'tx-b',
+    cardId: lifecycle.partnerCardId,
+    amount: 400,
+  });
+  await send('transaction.refunded', {
+    refundId: 'r-1',
+    transactionId: 'tx-a',
+    cardId: lifecycle.partnerCardId,
+    amount: 700,
+    currency: 'USD',
+  });
+  await send('authorization.advice', {
+    transactionId: 'tx-d',
+    cardId: lifecycle.partnerCardId,
+    amount: 300,
+    currency: 'USD',
+    merchant,
+    approved: true,
+  });
+  // A stand-in the API answered (queued the way authorizeWithDeadline queues it).
+  const standInFor = await auth(lifecycle, 'tx-e', 100);
+  await h.knex('webhook_handoffs').insert({
+    deliveryId: standInFor.body.id,
+    tenantId: a.id,
+    partner: 'sandbox',
+    eventId: `${standInFor.eventId}:stand-in`,
+    partnerCardId: lifecycle.partnerCardId,
+    cardId: lifecycle.id,
+    event: JSON.stringify({
+      kind: 'authorization.stand_in',
+      eventId: `${standInFor.eventId}:stand-in`,
+      requestEventId: standInFor.eventId,
+      partner: 'sandbox',
+      partnerCardId: lifecycle.partnerCardId,
+      occurredAtMs: Date.now(),
+      transactionId: 'tx-e',
+      amount: 100,
+      currency: 'USD',
+      merchant,
+      approved: false,
+    }),
+    status: 'pending',
+    source: 'system',
+    nextAttemptAt: new Date(),
+  });
+  await settled(lifecycle, 10);
+  ids['card-auth-lifecycle'] = lifecycle.id;
+
+  const once = await card({ controls: { maxAuthorizations: 1 } });
+  await auth(once, 'tx-m', 1_000);
+  await auth(once, 'tx-n', 1_000); // MAX_AUTHORIZATIONS_REACHED
+  await send('transaction.cleared', {
+    transactionId: 'tx-m',
+    cardId: once.partnerCardId,
+    amount: 1_000,
+    currency: 'USD',
+  });
+  await eventually(
+    async () =>
+      (await h.request('GET', `/v1/cards/${once.id}`, { key: a.appKey })).body.status === 'canceled',
+  );
+  ids['card-auth-max-authorizations'] = once.id;
+
+  const lapsing = await card();
+  await auth(lapsing, 'tx-h', 800);
+  await eventually(
+    async () =>
+      (await h.knex('transaction_events').where({ cardId: lapsing.id, source: 'system' })).length === 1,
+    10_000,
+  );
+  ids['card-auth-hold-expiry'] = lapsing.id;
+  return a.id;
+}
 afterAll(() => h.stop());
 
 async function scenarios(): Promise<Record<string, string>> {
@@ -76,15 +187,23 @@ async function scenarios(): Promise<Record<string, string>> {
 describe('workflow histories', () => {
   it('replays the histories of the main card paths, every run of each', async () => {
     const ids = await scenarios();
+    const authIds: Record<string, string> = {};
+    const authTenant = await authorizationScenarios(authIds);
     const histories: Array<{ workflowId: string; history: unknown }> = [];
-    for (const [name, cardId] of Object.entries(ids)) {
-      const runs = await runsOf(h.temporal, cardWorkflowId(t.id, cardId));
+    const all = [
+      ...Object.entries(ids).map(([name, cardId]) => ({ name, tenantId: t.id, cardId })),
+      ...Object.entries(authIds).map(([name, cardId]) => ({ name, tenantId: authTenant, cardId })),
+    ];
+    for (const { name, tenantId, cardId } of all) {
+      const runs = await runsOf(h.temporal, cardWorkflowId(tenantId, cardId));
       expect(runs.length).toBeGreaterThanOrEqual(1);
       if (name === 'card-continue-as-new') expect(runs.length).toBeGreaterThanOrEqual(2);
       runs.forEach((r, i) => {
         const label = runs.length > 1 ? `${name}-run${i + 1}` : name;
         histories.push({ workflowId: label, history: r.history });
-        if (RECORD) saveHistory(label, r.history!);
+        // Recorded once: a saved history keeps checking the code it was recorded under.
+        if (RECORD && !fs.existsSync(path.join(historiesDir, `${label}.json`)))
+          saveHistory(label, r.history!);
       });
     }
     expect(await replayAll(h.stack.workflowBundlePath, histories)).toEqual([]);
