@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { CanonicalEvent } from '../../domain/events';
+import type { ProgramPolicy } from '../../domain/policy';
 import { currentPolicy } from '../../services/policies';
 import type { CardWorkflowConfig } from '../../services/card-workflows';
 import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages';
@@ -17,6 +18,27 @@ const toAnswer = (r: AuthorizeResult): Answer =>
   r.approved
     ? { approved: true, approvedAmount: r.approvedAmount }
     : { approved: false, declineCode: r.declineCode ?? undefined };
+
+/**
+ * The program's deadline and stand-in decision, read at most once a second per tenant: this is on
+ * every authorization's path, and a policy change may take a second to reach it.
+ */
+const rulesCache = new Map<
+  string,
+  { at: number; rules: Pick<ProgramPolicy, 'authorizationTimeoutMs' | 'standInDecision'> }
+>();
+async function deadlineRules(knex: Knex, tenantId: string) {
+  const hit = rulesCache.get(tenantId);
+  if (hit && Date.now() - hit.at < 1_000) return hit.rules;
+  const { policy } = await currentPolicy(knex, tenantId);
+  const rules = {
+    authorizationTimeoutMs: policy.authorizationTimeoutMs,
+    standInDecision: policy.standInDecision,
+  };
+  if (rulesCache.size > 10_000) rulesCache.clear();
+  rulesCache.set(tenantId, { at: Date.now(), rules });
+  return rules;
+}
 
 /**
  * Answers a synchronous authorization within the program's deadline. The card workflow decides
@@ -50,7 +72,7 @@ export async function authorizeWithDeadline(
     });
     return { approved: false, declineCode: 'CARD_NOT_ACTIVE' };
   }
-  const { policy } = await currentPolicy(knex, req.tenantId);
+  const policy = await deadlineRules(knex, req.tenantId);
   const deadlineAt = Date.now() + policy.authorizationTimeoutMs;
   const handle = deps.temporal.workflow.getHandle(cardWorkflowId(req.tenantId, req.cardId));
   // The same update id every attempt: a retry reaches the same decision, never a second one.
