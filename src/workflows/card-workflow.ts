@@ -123,6 +123,9 @@ function refuse(code: string, message: string, details?: Record<string, unknown>
 const SYSTEM: Actor = { type: 'system', id: 'card-workflow' };
 /** How long a card trusts its copy of the program policy (each decision records the version it used). */
 const PROGRAM_CACHE_MS = 10_000;
+/** How long it is kept while the API confirms its policy version is still the one in force. */
+const PROGRAM_CACHE_KNOWN_VERSION_MS = 60_000;
+const PROGRAM_VERSION_PATCH = 'program-by-version';
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /**
@@ -467,9 +470,19 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     allFlags: flagsOf(e),
   });
 
-  const program = async () => {
+  const program = async (knownVersion?: number) => {
     const p = state.program;
-    if (!p || Date.now() - p.loadedAtMs > PROGRAM_CACHE_MS) {
+    // The API says which policy version is in force: while the card's copy has it, the copy is
+    // kept longer (only the user's own cap can change under the same version), so an
+    // authorization does not stop to reload the rules every 10 s.
+    const current =
+      knownVersion !== undefined && p?.version === knownVersion && patched(PROGRAM_VERSION_PATCH);
+    const stale = knownVersion !== undefined && p !== null && p.version !== knownVersion;
+    if (
+      !p ||
+      stale ||
+      Date.now() - p.loadedAtMs > (current ? PROGRAM_CACHE_KNOWN_VERSION_MS : PROGRAM_CACHE_MS)
+    ) {
       state.program = {
         ...(await db.loadProgram({ tenantId: state.tenantId, userId: state.userId })),
         loadedAtMs: Date.now(),
@@ -648,7 +661,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     const ev = req.event;
     if (ev.kind !== 'authorization.request' && ev.kind !== 'authorization.increment')
       refuse('VALIDATION_FAILED', 'authorize takes authorization requests and increments');
-    const p = await program();
+    const p = await program(req.policyVersion);
     const card = {
       status: state.status,
       currency: state.currency ?? '',

@@ -98,6 +98,8 @@ export interface PartnerEventInput {
 
 export interface AuthorizeInput {
   deliveryId: string | null;
+  /** The program's policy version the API saw: the card reuses its copy of the rules while it matches. */
+  policyVersion?: number;
   event: Extract<CanonicalEvent, { kind: 'authorization.request' | 'authorization.increment' }>;
 }
 

@@ -25,13 +25,17 @@ const toAnswer = (r: AuthorizeResult): Answer =>
  */
 const rulesCache = new Map<
   string,
-  { at: number; rules: Pick<ProgramPolicy, 'authorizationTimeoutMs' | 'standInDecision'> }
+  {
+    at: number;
+    rules: Pick<ProgramPolicy, 'authorizationTimeoutMs' | 'standInDecision'> & { version: number };
+  }
 >();
 async function deadlineRules(knex: Knex, tenantId: string) {
   const hit = rulesCache.get(tenantId);
   if (hit && Date.now() - hit.at < 1_000) return hit.rules;
-  const { policy } = await currentPolicy(knex, tenantId);
+  const { version, policy } = await currentPolicy(knex, tenantId);
   const rules = {
+    version,
     authorizationTimeoutMs: policy.authorizationTimeoutMs,
     standInDecision: policy.standInDecision,
   };
@@ -79,7 +83,7 @@ export async function authorizeWithDeadline(
   const attempt = (): Promise<AuthorizeResult> =>
     handle.executeUpdate(authorizeUpdate, {
       updateId: `auth:${ev.eventId}`,
-      args: [{ deliveryId: req.deliveryId, event: ev }],
+      args: [{ deliveryId: req.deliveryId, event: ev, policyVersion: policy.version }],
     });
   // A refused call (the server's per-workflow limit on updates in flight, a connection blip) is
   // tried again while the deadline allows; only then does the stand-in answer.
