@@ -239,7 +239,8 @@ describe('the worker stopped', () => {
   it('answers with the program’s stand-in within the deadline, and the books are right once the worker is back', async () => {
     const decliner = await newTenant(h, { authorizationTimeoutMs: 600, standInDecision: 'decline' });
     const approver = await newTenant(h, { authorizationTimeoutMs: 600, standInDecision: 'approve' });
-    const a = await cardFor(decliner);
+    // One authorization allowed: the stand-in's decline must give it back, whatever the card decided late.
+    const a = await cardFor(decliner, { controls: { maxAuthorizations: 1 } });
     const b = await cardFor(approver);
     await h.stopWorker();
     try {
@@ -266,6 +267,13 @@ describe('the worker stopped', () => {
     expect(tb!.flags).toContain('stand_in');
     // The partner declined on the stand-in: nothing is held, whatever the card decides later.
     await eventually(async () => (await transactions(decliner, a.id)).length === 1, 20_000);
+    await eventually(
+      async () =>
+        (await h.knex('transaction_events').where({ cardId: a.id, type: 'authorization_stand_in' }))
+          .length === 1,
+      20_000,
+    );
     expect((await cardView(decliner, a.id)).balances.held).toBe(0);
+    expect(await authorize(decliner, a.partnerCardId, 500)).toMatchObject({ approved: true });
   });
 });

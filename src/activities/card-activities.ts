@@ -396,6 +396,8 @@ export function createCardActivities(deps: CardActivityDeps) {
     async reserveUserSpend(input: {
       tenantId: string;
       userId: string;
+      /** The request's transaction_events key (partner:eventId). */
+      eventKey: string;
       itemKey: string;
       weekStartMs: number;
       contribution: number;
@@ -403,7 +405,11 @@ export function createCardActivities(deps: CardActivityDeps) {
     }): Promise<{ reserved: boolean; spent: number }> {
       const { rows } = await knex.raw(
         `WITH old AS (SELECT amount, week_start FROM user_spend_items WHERE tenant_id = :tenantId AND item_key = :itemKey),
-         d AS (SELECT :contribution::bigint - COALESCE((SELECT amount FROM old), 0) AS delta,
+         -- A request already on record (a redelivery past the card's memory) reserves nothing: the
+         -- card answers it with the recorded decision.
+         known AS (SELECT 1 FROM transaction_events WHERE tenant_id = :tenantId AND event_key = :eventKey),
+         d AS (SELECT CASE WHEN EXISTS (SELECT 1 FROM known) THEN 0
+                           ELSE :contribution::bigint - COALESCE((SELECT amount FROM old), 0) END AS delta,
                       COALESCE((SELECT week_start FROM old), :weekStart::timestamptz) AS ws),
          w AS (
            INSERT INTO user_spend_weeks AS w (tenant_id, user_id, week_start, spent)

@@ -41,6 +41,8 @@ export type CanonicalEvent =
       kind: 'authorization.stand_in';
       /** The request the stand-in answered. */
       requestEventId: string;
+      /** It answered an increment of an existing authorization (the amount is the increment). */
+      increment?: boolean;
       transactionId: string;
       amount: number;
       currency: string;

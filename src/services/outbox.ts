@@ -34,6 +34,8 @@ export interface HandoffRow {
   source: string;
   status: string;
   attempts: number;
+  /** The claim's lease (next_attempt_at as text): the mark applies only while it is unchanged. */
+  lease: string;
 }
 
 const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math.min(attempts, 10));
@@ -43,24 +45,32 @@ const backoffMs = (attempts: number): number => Math.min(60_000, 250 * 2 ** Math
  * the same few milliseconds. A lost mark only means the row is handed off again after its lease,
  * and the workflow drops the repeat quietly.
  */
-const handedOffBatches = new WeakMap<Knex, { ids: string[]; done: Promise<void> }>();
-function markHandedOff(knex: Knex, deliveryId: string): Promise<void> {
+const handedOffBatches = new WeakMap<Knex, { ids: string[]; leases: string[]; done: Promise<void> }>();
+function markHandedOff(knex: Knex, deliveryId: string, lease: string): Promise<void> {
   let batch = handedOffBatches.get(knex);
   if (!batch) {
     const ids: string[] = [];
+    const leases: string[] = [];
     const done = new Promise<void>((resolve, reject) => {
       setTimeout(() => {
         handedOffBatches.delete(knex);
-        knex('webhook_handoffs')
-          .whereIn('deliveryId', ids)
-          .update({ status: 'handed_off', lastError: null, updatedAt: knex.fn.now() })
+        // Only rows still under the lease this relay claimed them with: a replay queued meanwhile
+        // (it resets the row) stays pending and is handed off again.
+        knex
+          .raw(
+            `UPDATE webhook_handoffs h SET status = 'handed_off', last_error = NULL, updated_at = now()
+               FROM unnest(?::text[], ?::text[]) AS v(id, lease)
+              WHERE h.delivery_id = v.id AND h.status = 'pending' AND h.next_attempt_at::text = v.lease`,
+            [ids, leases],
+          )
           .then(() => resolve(), reject);
       }, 5);
     });
-    batch = { ids, done };
+    batch = { ids, leases, done };
     handedOffBatches.set(knex, batch);
   }
   batch.ids.push(deliveryId);
+  batch.leases.push(lease);
   return batch.done;
 }
 
@@ -78,7 +88,7 @@ export async function handOff(deps: WebhookDeps, row: HandoffRow): Promise<boole
         replay: row.source === 'replay',
       }),
     );
-    await markHandedOff(knex, row.deliveryId);
+    await markHandedOff(knex, row.deliveryId, row.lease);
     return true;
   } catch (err) {
     const attempts = row.attempts + 1;
@@ -120,7 +130,11 @@ export async function relayOutbox(
     `UPDATE webhook_handoffs h SET status = 'pending', card_id = c.id, next_attempt_at = now(), updated_at = now()
        FROM cards c
       WHERE h.status = 'parked' AND c.tenant_id = h.tenant_id AND c.partner = h.partner AND c.partner_card_id = h.partner_card_id
-        AND h.delivery_id IN (SELECT delivery_id FROM webhook_handoffs WHERE status = 'parked' ORDER BY created_at LIMIT ? FOR UPDATE SKIP LOCKED)`,
+        AND h.delivery_id IN (
+          -- Only rows whose card exists now: rows for cards that never appear must not block the rest.
+          SELECT x.delivery_id FROM webhook_handoffs x
+            JOIN cards y ON y.tenant_id = x.tenant_id AND y.partner = x.partner AND y.partner_card_id = x.partner_card_id
+           WHERE x.status = 'parked' ORDER BY x.created_at LIMIT ? FOR UPDATE OF x SKIP LOCKED)`,
     [BATCH],
   );
   let handedOff = 0;
@@ -133,7 +147,7 @@ export async function relayOutbox(
            WHERE status = 'pending' AND next_attempt_at <= now()
            ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
         RETURNING delivery_id AS "deliveryId", tenant_id AS "tenantId", card_id AS "cardId", event, source,
-                  status, attempts`,
+                  status, attempts, next_attempt_at::text AS "lease"`,
       [LEASE_S, BATCH],
     );
     const claimed = rows as HandoffRow[];

@@ -143,6 +143,9 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
 
   const remember = (key: string | undefined, result: unknown): void => {
     if (!key) return;
+    // The latest answer for a key is the one that stands (a stand-in replaces a late decision).
+    const at = state.recentResults.findIndex(([k]) => k === key);
+    if (at >= 0) state.recentResults.splice(at, 1);
     state.recentResults.push([key, result]);
     if (state.recentResults.length > RECENT_RESULTS_KEPT)
       state.recentResults.splice(0, state.recentResults.length - RECENT_RESULTS_KEPT);
@@ -607,20 +610,46 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     if (ev.kind === 'authorization.stand_in') {
       // The partner was answered with the stand-in: a later (or earlier) decision of ours for the
       // same request must not change the books, and an authorize retry must get the same answer.
+      const ours = recalled<AuthorizeResult>(`auth:${ev.requestEventId}`);
       remember(`auth:${ev.requestEventId}`, {
         approved: ev.approved,
         approvedAmount: ev.approved ? ev.amount : 0,
         declineCode: ev.approved ? null : 'STAND_IN',
         duplicate: false,
       } satisfies AuthorizeResult);
+      const cardApproved =
+        ours !== undefined
+          ? ours.approved
+          : !ev.increment && (findEntry(state.ledger, ev.transactionId)?.authorized ?? 0) > 0;
+      let next: { ledger: Ledger; entry: LedgerEntry };
+      if (ev.increment) {
+        // An increment: the hold grows by what the partner approved and the card did not, or
+        // shrinks back by what the card approved and the partner did not.
+        next = upsert(state.ledger, ev.transactionId, ev.occurredAtMs, state.currency ?? ev.currency, (e) =>
+          ops.flag(
+            ev.approved && !cardApproved
+              ? ops.increment(e, ev.amount)
+              : !ev.approved && cardApproved
+                ? ops.reverse(e, ev.amount)
+                : e,
+            ev.approved ? 'stand_in' : 'stand_in_release',
+          ),
+        );
+      } else next = applyMoneyEvent(state.ledger, ev, state.currency ?? ev.currency);
+      const committed = await commitMoney(input, next);
+      // The card's authorization count follows what the partner acted on.
+      if (committed.applied && !ev.increment) {
+        if (ev.approved && !cardApproved) state.approvals += 1;
+        if (!ev.approved && cardApproved) state.approvals = Math.max(0, state.approvals - 1);
+      }
+      return;
     }
     const next = applyMoneyEvent(
       state.ledger,
       ev,
       state.currency ?? ('currency' in ev ? ev.currency : 'USD'),
     );
-    const committed = await commitMoney(input, next);
-    if (ev.kind === 'authorization.stand_in' && committed.applied && ev.approved) state.approvals += 1;
+    await commitMoney(input, next);
   };
 
   /**
@@ -681,6 +710,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
         tenantId: state.tenantId,
         userId: state.userId,
         itemKey: userSpendItemKey(ev.partner, ev.transactionId),
+        eventKey: `${ev.partner}:${ev.eventId}`,
         weekStartMs: weekOf(next.entry)!,
         contribution: userSpendOf(next.entry),
         limit: userLimit,

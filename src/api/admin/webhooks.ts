@@ -160,7 +160,9 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
       requestId: ctx.state.requestId,
       replayOf: d.id,
     });
-    const answer = result.sync ? await authorizeWithDeadline(wh, result.sync) : undefined;
+    const answer = result.sync
+      ? await authorizeWithDeadline(wh, { ...result.sync, replay: true })
+      : undefined;
     ctx.body = { id: d.id, replayed: true, status: result.status, result: { ...result.body, ...answer } };
   });
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { CanonicalEvent } from '../../domain/events';
 import type { ProgramPolicy } from '../../domain/policy';
@@ -18,6 +18,9 @@ const toAnswer = (r: AuthorizeResult): Answer =>
   r.approved
     ? { approved: true, approvedAmount: r.approvedAmount }
     : { approved: false, declineCode: r.declineCode ?? undefined };
+
+/** Left for the stand-in's own writes (its outcome and its outbox row) inside the deadline. */
+const STAND_IN_WRITE_MS = 50;
 
 /**
  * The program's deadline and stand-in decision, read at most once a second per tenant: this is on
@@ -52,7 +55,16 @@ async function deadlineRules(knex: Knex, tenantId: string) {
  */
 export async function authorizeWithDeadline(
   deps: { knex: Knex; temporal: Client; cards: CardWorkflowConfig; log: Logger },
-  req: { tenantId: string; deliveryId: string; event: CanonicalEvent; cardId: string | null },
+  req: {
+    tenantId: string;
+    deliveryId: string;
+    event: CanonicalEvent;
+    cardId: string | null;
+    /** When the partner's request arrived: the deadline counts from there. */
+    receivedAtMs?: number;
+    /** An operator's replay of a stored request: nobody acts on this answer, so no stand-in is booked. */
+    replay?: boolean;
+  },
 ): Promise<Answer> {
   const { knex } = deps;
   const ev = req.event as Extract<
@@ -77,7 +89,8 @@ export async function authorizeWithDeadline(
     return { approved: false, declineCode: 'CARD_NOT_ACTIVE' };
   }
   const policy = await deadlineRules(knex, req.tenantId);
-  const deadlineAt = Date.now() + policy.authorizationTimeoutMs;
+  // The partner's clock started when its request arrived; the stand-in's own writes need a little.
+  const deadlineAt = (req.receivedAtMs ?? Date.now()) + policy.authorizationTimeoutMs - STAND_IN_WRITE_MS;
   const handle = deps.temporal.workflow.getHandle(cardWorkflowId(req.tenantId, req.cardId));
   // The same update id every attempt: a retry reaches the same decision, never a second one.
   const attempt = (): Promise<AuthorizeResult> =>
@@ -92,6 +105,8 @@ export async function authorizeWithDeadline(
       try {
         return await attempt();
       } catch (err) {
+        // The card refused or is gone: trying again cannot help.
+        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) throw err;
         const wait = Math.min(200, 20 * 2 ** n);
         if (Date.now() + wait >= deadlineAt) throw err;
         await new Promise((r) => setTimeout(r, wait));
@@ -110,6 +125,14 @@ export async function authorizeWithDeadline(
     deadline,
   ]).finally(() => clearTimeout(timer));
   if (first !== 'deadline' && 'r' in first) return toAnswer(first.r);
+  if (first !== 'deadline' && first.err instanceof WorkflowNotFoundError) {
+    // The card's workflow has ended (a canceled or expired card): nothing can be approved on it.
+    await record('applied', {
+      reason: 'the card is closed',
+      decision: { approved: false, declineCode: 'CARD_NOT_ACTIVE' },
+    });
+    return { approved: false, declineCode: 'CARD_NOT_ACTIVE' };
+  }
 
   // Stand-in: the workflow did not answer in time (or could not be reached).
   const standIn: Answer =
@@ -139,8 +162,9 @@ export async function authorizeWithDeadline(
     currency: ev.kind === 'authorization.request' ? ev.currency : '',
     merchant: ev.kind === 'authorization.request' ? ev.merchant : { mcc: '0000', country: '' },
     approved: standIn.approved,
+    increment: ev.kind === 'authorization.increment',
   };
-  if (ev.kind === 'authorization.request') {
+  if (!req.replay) {
     await knex('webhook_handoffs')
       .insert({
         deliveryId: req.deliveryId,

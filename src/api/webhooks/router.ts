@@ -10,6 +10,7 @@ const PARTNER = /^[a-z][a-z0-9-]{1,30}$/;
 export function webhooksRouter(deps: ApiDeps): Router<AppState> {
   const router = new Router<AppState>();
   router.post('/webhooks/:partner/:subscriptionId', async (ctx) => {
+    const receivedAtMs = Date.now();
     const { partner, subscriptionId } = ctx.params as { partner: string; subscriptionId: string };
     if (!PARTNER.test(partner) || !SUBSCRIPTION_ID.test(subscriptionId)) {
       ctx.status = 404;
@@ -34,7 +35,7 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
     });
     ctx.status = result.status;
     ctx.body = result.sync
-      ? { ...result.body, ...(await authorizeWithDeadline(wh, result.sync)) }
+      ? { ...result.body, ...(await authorizeWithDeadline(wh, { ...result.sync, receivedAtMs })) }
       : result.body;
   });
   return router;
