@@ -52,6 +52,9 @@ export async function createWorker(
       ? { workflowBundle: { codePath: deps.workflowBundlePath } }
       : { workflowsPath }),
     activities,
+    // Workflow activations of different cards run on two threads: one card's long activation
+    // (a continue-as-new, a replay after eviction) does not hold every other card's decision.
+    workflowThreadPoolSize: Number(process.env.WORKFLOW_THREADS ?? 2),
     ...deps.options,
   });
   return { worker, connection };
