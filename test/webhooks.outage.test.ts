@@ -14,7 +14,7 @@ import { testDataDir } from './setup/stack-file';
  */
 const dir = path.join(testDataDir, 'temporal-outage');
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-// Stopping and restarting a server, and the sweeper's backoff (up to a minute) after a long outage.
+// Stopping and restarting a server, and the outbox relay's backoff (up to a minute) after a long outage.
 jest.setTimeout(180_000);
 
 let server: TemporalDevServerHandle;

@@ -512,7 +512,9 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     next: { ledger: Ledger; entry: LedgerEntry },
     decision?: MoneyDecision,
   ) => {
-    if (state.userId && patched(USER_SPEND_PATCH)) await program(); // the week needs the program's time zone
+    // The week needs the program's time zone: load the rules if this card has none yet (a refresh
+    // here would undo the authorization path's policy-version check and reload every 10 s).
+    if (state.userId && !state.program && patched(USER_SPEND_PATCH)) await program();
     state.moneySeq += 1;
     const result = await db.recordMoneyEvent({
       tenantId: state.tenantId,
@@ -562,7 +564,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
   ): Promise<void> => {
     const ev = input.event;
     if (seen(ev.eventId)) {
-      // The same delivery handed over twice (request and sweeper, or claim and sweeper) is no news.
+      // The same delivery handed over twice (relay retry, or claim and relay) is no news.
       if (opts.quietDuplicate || (!input.replay && appliedBy(ev.eventId) === input.deliveryId)) return;
       return outcome(input, 'duplicate');
     }

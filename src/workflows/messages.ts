@@ -86,7 +86,7 @@ export const issueUpdate = defineUpdate<IssueCardResult, [IssueCardInput]>('issu
 export const changeStatusUpdate = defineUpdate<ChangeCardStatusResult, [ChangeCardStatusInput]>(
   'changeStatus',
 );
-/** A partner event handed to the card workflow (webhook, sweeper, replay or reconciliation). */
+/** A partner event handed to the card workflow (webhook via the outbox relay, replay or reconciliation). */
 export interface PartnerEventInput {
   /** The stored delivery it came from (null for reconciliation-sourced events). */
   deliveryId: string | null;

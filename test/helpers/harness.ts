@@ -144,7 +144,7 @@ export async function startHarness(
     },
   });
   server.on('request', app.callback());
-  const sweeper = startOutboxRelay(
+  const relay = startOutboxRelay(
     {
       knex,
       vault,
@@ -192,7 +192,7 @@ export async function startHarness(
     startWorker,
     stopWorker,
     stop: async () => {
-      await sweeper.stop();
+      await relay.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stopWorker();
       await connection.close();
