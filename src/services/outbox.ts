@@ -21,9 +21,13 @@ import type { WebhookDeps } from './webhooks';
 
 /** How long one hand-off may wait on Temporal before it is left for a later attempt. */
 export const HANDOFF_TIMEOUT_MS = 3_000;
-/** A claimed row is left to its relay for this long (more than a batch can take even when Temporal hangs). */
-const LEASE_S = 60;
-const BATCH = 200;
+/**
+ * A claimed row is left to its relay for this long: more than a batch can take even when Temporal
+ * hangs (64 rows, 32 at a time, 3 s each at most = 6 s), and short, because a relay that dies
+ * (a killed worker) holds its rows until the lease runs out.
+ */
+const LEASE_S = 15;
+const BATCH = 64;
 const CONCURRENCY = 32;
 
 export interface HandoffRow {
