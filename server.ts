@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       temporalNamespace: config.temporal.namespace,
       bodyLimitBytes: config.bodyLimitBytes,
       sandboxEnabled: config.sandboxEnabled,
+      reconciliation: config.reconciliation,
     },
   });
   const server = http.createServer(app.callback());

@@ -15,14 +15,19 @@ async function main(): Promise<void> {
     poolMax: config.databasePoolMax,
     applicationName: 'vcn-worker',
   });
+  const client = await connectClient(config.temporal.address, config.temporal.namespace);
   const { worker, connection } = await createWorker({
     knex,
     vault: new Vault(config.vaultKey),
     sandboxSecret: config.vaultKey,
     temporal: config.temporal,
+    reconciliation: {
+      client,
+      publicUrl: () => config.publicUrl,
+      cards: { taskQueue: config.temporal.taskQueue },
+    },
   });
   // The outbox relay hands queued webhook deliveries to their card workflows (and retries, and unparks).
-  const client = await connectClient(config.temporal.address, config.temporal.namespace);
   const relay = startOutboxRelay(
     {
       knex,

@@ -9,7 +9,13 @@ import exitHook from 'async-exit-hook';
 import { createKnex, migrateLatest } from '../src/db/knex';
 import { dataDir, projectRoot } from '../src/infra/paths';
 import { pickPort, waitForPort } from '../src/infra/ports';
-import { seedIfEmpty, type DevCredentials } from '../src/infra/seed';
+import {
+  ensureReconciliationSchedules,
+  reconciliationSettingsFromEnv,
+  seedIfEmpty,
+  type DevCredentials,
+} from '../src/infra/seed';
+import { connectClient } from '../src/temporal/connection';
 import { startStack } from '../src/infra/stack';
 import { ensureVaultKey } from '../src/infra/vault-key';
 import { createLogger } from '../src/lib/logger';
@@ -84,6 +90,17 @@ async function main(): Promise<void> {
         'the database is seeded but the credentials file is missing; delete .data to start over',
       );
     }
+
+    // Each tenant's reconciliation schedule (hourly unless RECONCILIATION_INTERVAL_MS says otherwise).
+    const temporal = await connectClient(stack.temporalAddress, stack.temporalNamespace);
+    const schedules = await ensureReconciliationSchedules(
+      knex,
+      temporal,
+      process.env.TEMPORAL_TASK_QUEUE || 'vcn-cards',
+      reconciliationSettingsFromEnv(),
+    );
+    await temporal.connection.close();
+    log.info({ schedules }, 'reconciliation schedules in place');
     await knex.destroy();
 
     const env = {

@@ -25,6 +25,12 @@ const EnvSchema = z.object({
     .positive()
     .default(1024 * 1024),
   OUTBOX_SWEEP_INTERVAL_MS: z.coerce.number().int().min(20).default(100),
+  RECONCILIATION_INTERVAL_MS: z.coerce.number().int().min(10_000).default(3_600_000),
+  RECONCILIATION_LOOKBACK_DAYS: z.coerce.number().positive().default(35),
+  RECONCILIATION_SETTLE_MS: z.coerce.number().int().min(0).default(60_000),
+  RECONCILIATION_SLICES: z.coerce.number().int().min(1).max(16).default(4),
+  RECONCILIATION_PAGE_SIZE: z.coerce.number().int().min(10).max(5000).default(1000),
+  RECONCILIATION_AUTO_HEAL: bool.default(true),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -42,7 +48,30 @@ export interface AppConfig {
   sandboxEnabled: boolean;
   bodyLimitBytes: number;
   outboxSweepIntervalMs: number;
+  reconciliation: ReconciliationSettings;
 }
+
+/** How reconciliation runs (README: "Reconciliation"). */
+export interface ReconciliationSettings {
+  /** The schedule's interval. */
+  intervalMs: number;
+  /** A run without `from` compares transactions that began this long before its end. */
+  lookbackMs: number;
+  /** Changes younger than this at a run's cutoff wait for the next run (their webhooks may be in flight). */
+  settleMs: number;
+  slices: number;
+  pageSize: number;
+  autoHeal: boolean;
+}
+
+export const DEFAULT_RECONCILIATION: ReconciliationSettings = {
+  intervalMs: 3_600_000,
+  lookbackMs: 35 * 86_400_000,
+  settleMs: 60_000,
+  slices: 4,
+  pageSize: 1000,
+  autoHeal: true,
+};
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = EnvSchema.safeParse(env);
@@ -69,5 +98,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     sandboxEnabled: e.SANDBOX_ENABLED,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,
     outboxSweepIntervalMs: e.OUTBOX_SWEEP_INTERVAL_MS,
+    reconciliation: {
+      intervalMs: e.RECONCILIATION_INTERVAL_MS,
+      lookbackMs: Math.round(e.RECONCILIATION_LOOKBACK_DAYS * 86_400_000),
+      settleMs: e.RECONCILIATION_SETTLE_MS,
+      slices: e.RECONCILIATION_SLICES,
+      pageSize: e.RECONCILIATION_PAGE_SIZE,
+      autoHeal: e.RECONCILIATION_AUTO_HEAL,
+    },
   };
 }

@@ -6,6 +6,7 @@ import { bodyReader } from './middleware/body';
 import { requestContext } from './middleware/request-context';
 import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
+import { reconciliationRouter } from './admin/reconciliation';
 import { adminWebhooksRouter } from './admin/webhooks';
 import { sandboxRouter } from './sandbox/router';
 import { cardsRouter } from './cards/router';
@@ -27,6 +28,9 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   const hooks = webhooksRouter(deps);
   app.use(hooks.routes());
 
+  // The sandbox partner's API authenticates on its own (it also takes the program's partner key).
+  if (deps.config.sandboxEnabled) app.use(sandboxRouter(deps).routes());
+
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));
   for (const r of [
@@ -36,11 +40,10 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
     adminRouter(deps),
     adminWebhooksRouter(deps),
     timelineRouter(deps),
+    reconciliationRouter(deps),
   ]) {
     authed.use(r.routes());
   }
-  // The sandbox partner's own API: development and tests only.
-  if (deps.config.sandboxEnabled) authed.use(sandboxRouter(deps).routes());
   app.use(authed.routes());
   app.use(authed.allowedMethods());
   return app;

@@ -5,6 +5,7 @@ import type Koa from 'koa';
 import type { ApiKeyRole } from '../domain/auth';
 import type { Vault } from '../vault/vault';
 import type { CardWorkflowConfig } from '../services/card-workflows';
+import type { ReconciliationSettings } from '../config';
 
 export interface ApiDeps {
   knex: Knex;
@@ -19,6 +20,8 @@ export interface ApiDeps {
     temporalNamespace: string;
     bodyLimitBytes: number;
     sandboxEnabled: boolean;
+    /** How manual reconciliation runs are made (defaults: DEFAULT_RECONCILIATION). */
+    reconciliation?: Partial<ReconciliationSettings>;
   };
 }
 

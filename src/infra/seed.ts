@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type ReconciliationSettings } from '../config';
+import { ensureReconciliationSchedule } from '../services/reconciliation';
 import type { Vault } from '../vault/vault';
 import { createApiKey } from '../services/api-keys';
 import { createTenant, type TenantCredentials } from '../services/tenants';
@@ -46,4 +49,34 @@ export async function seedIfEmpty(
     urls.apiUrl,
   );
   return { ...urls, platformKey: platform.key, tenants: [credentialsEntry(demo)] };
+}
+
+/**
+ * Every tenant with an active sandbox subscription gets its reconciliation schedule (created, or
+ * updated to the current settings). `npm run dev` calls it at start-up; in production run
+ * `npm run reconcile:schedule` after creating a tenant (README: "Reconciliation").
+ */
+export async function ensureReconciliationSchedules(
+  knex: Knex,
+  temporal: Client,
+  taskQueue: string,
+  settings: Partial<ReconciliationSettings>,
+): Promise<Array<{ tenantId: string; scheduleId: string; intervalMs: number }>> {
+  const rows = await knex('partner_subscriptions')
+    .where({ status: 'active' })
+    .distinct('tenantId', 'partner')
+    .orderBy('tenantId');
+  const out: Array<{ tenantId: string; scheduleId: string; intervalMs: number }> = [];
+  for (const r of rows as Array<{ tenantId: string; partner: string }>) {
+    if (r.partner !== 'sandbox') continue;
+    const s = await ensureReconciliationSchedule({ knex, temporal, taskQueue, settings }, r);
+    out.push({ tenantId: r.tenantId, ...s });
+  }
+  return out;
+}
+
+/** Reconciliation settings from the environment alone (scripts that run before the app's full config exists). */
+export function reconciliationSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): ReconciliationSettings {
+  return loadConfig({ DATABASE_URL: 'unused', TEMPORAL_ADDRESS: 'unused', VAULT_KEY: 'unused', ...env })
+    .reconciliation;
 }

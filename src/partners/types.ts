@@ -40,3 +40,52 @@ export function getPartner(registry: PartnerRegistry, name: string): PartnerAdap
   if (!adapter) throw new Error(`no adapter for partner ${name}`);
   return adapter;
 }
+
+/** A card as the partner's listing reports it. */
+export interface PartnerCardRecord {
+  partnerCardId: string;
+  status: PartnerCardStatus;
+  updatedAt: string;
+}
+
+/** One record of the partner's transaction listing (an authorization, clearing, reversal, refund or expiry). */
+export interface PartnerTransactionRecord {
+  /** The partner's id of this record. */
+  recordId: string;
+  partnerCardId: string;
+  /** The partner's id of the transaction the record belongs to. */
+  partnerTransactionId: string;
+  type: 'authorization' | 'clearing' | 'reversal' | 'refund' | 'expiry';
+  amount: number;
+  currency: string;
+  /** For authorizations: whether the partner approved it. */
+  approved: boolean | null;
+  occurredAt: string;
+}
+
+export interface PartnerPage<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * The partner's view of its books for reconciliation, read page by page like its list endpoints.
+ * `from`/`to` bound the records' time ([from, to)).
+ */
+export interface PartnerListing {
+  readonly name: string;
+  listCards(input: {
+    programId: string;
+    cursor: string | null;
+    limit: number;
+  }): Promise<PartnerPage<PartnerCardRecord>>;
+  listTransactions(input: {
+    programId: string;
+    from: Date;
+    to: Date;
+    cursor: string | null;
+    limit: number;
+  }): Promise<PartnerPage<PartnerTransactionRecord>>;
+}
+
+export type PartnerListingRegistry = Record<string, PartnerListing>;

@@ -54,6 +54,15 @@ export class Vault {
     return this.keyring.activeKeyId;
   }
 
+  /**
+   * A secret derived from the active key for `label` (hex): for credentials both the API and the
+   * worker must know without storing them (the sandbox partner's per-program API key).
+   */
+  deriveSecret(label: string): string {
+    const key = this.keyring.keys.get(this.keyring.activeKeyId)!;
+    return crypto.createHmac('sha256', key).update(`derived\u0000${label}`).digest('hex');
+  }
+
   seal(plaintext: Buffer, aad: string): Sealed {
     const keyId = this.keyring.activeKeyId;
     const iv = crypto.randomBytes(12);

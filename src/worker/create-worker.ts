@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { Client } from '@temporalio/client';
 import {
   DefaultLogger,
   NativeConnection,
@@ -10,6 +11,9 @@ import {
 import type { Logger } from 'pino';
 import { createCardActivities } from '../activities/card-activities';
 import { createUserActivities } from '../activities/user-activities';
+import { createReconciliationActivities } from '../activities/reconciliation-activities';
+import { SandboxListing } from '../partners/sandbox/listing';
+import type { CardWorkflowConfig } from '../services/card-workflows';
 import { SandboxPartner } from '../partners/sandbox/adapter';
 import type { PartnerRegistry } from '../partners/types';
 import { temporalConnectionOptions } from '../temporal/connection';
@@ -21,6 +25,15 @@ export interface WorkerDeps {
   /** Secret the sandbox partner derives test card numbers from. */
   sandboxSecret: string;
   temporal: { address: string; namespace: string; taskQueue: string };
+  /**
+   * For reconciliation: a Temporal client (healing signals card workflows), the platform's URL
+   * (where the sandbox partner's listings are served) and how card workflows are started.
+   */
+  reconciliation?: {
+    client: Client;
+    publicUrl: () => string;
+    cards: CardWorkflowConfig;
+  };
   /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled from source. */
   workflowBundlePath?: string;
   options?: Partial<WorkerOptions>;
@@ -43,6 +56,14 @@ export async function createWorker(
       partners: createPartners(deps.knex, deps.sandboxSecret),
     }),
     ...createUserActivities({ knex: deps.knex }),
+    ...(deps.reconciliation
+      ? createReconciliationActivities({
+          knex: deps.knex,
+          temporal: deps.reconciliation.client,
+          cards: deps.reconciliation.cards,
+          listings: { sandbox: new SandboxListing(deps.vault, deps.reconciliation.publicUrl) },
+        })
+      : {}),
   };
   const worker = await Worker.create({
     connection,

@@ -600,7 +600,9 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       }
       const d = decideTransition({ status: current as CardStatus, frozenBy: state.frozenBy }, t, 'partner');
       if (!d.ok) return outcome(input, 'ignored', { reason: `refused: ${d.reason}`, code: d.code });
-      await transition(d.to, d.frozenBy, { type: 'partner', id: ev.partner }, `partner_${t}`, ev.reason);
+      // A fix from reconciliation is the partner's word too, marked as found by reconciliation.
+      const by = input.source === 'reconciliation' ? `reconciliation:${ev.partner}` : ev.partner;
+      await transition(d.to, d.frozenBy, { type: 'partner', id: by }, `partner_${t}`, ev.reason);
       state.statusChangedAtMs = ev.occurredAtMs;
       return outcome(input, 'applied', { from: current, to: d.to });
     }

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
+import type { ReconciliationSettings } from '../../src/config';
 import { createKnex, migrateLatest } from '../../src/db/knex';
 import { createLogger } from '../../src/lib/logger';
 import { newId } from '../../src/lib/ids';
@@ -82,6 +83,8 @@ export async function startHarness(
      * test files' relays (on the shared server) must not hand off.
      */
     ownDatabase?: boolean;
+    /** Manual reconciliation runs' settings (default: nothing left to settle, small pages). */
+    reconciliation?: Partial<ReconciliationSettings>;
   } = {},
 ): Promise<Harness> {
   installQuietRuntime();
@@ -100,6 +103,11 @@ export async function startHarness(
   // JSON lines to the run's log file only (the reveal test searches it for card numbers).
   const logger = createLogger({ name: 'test-api', level: 'info', file: stack.logFile, stdout: false });
 
+  // Listen first, so the app knows its own URL (webhook URLs handed to the sandbox partner).
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
   let worker: Worker | undefined;
   let workerRun: Promise<void> | undefined;
   let workerConnection: { close(): Promise<void> } | undefined;
@@ -111,6 +119,11 @@ export async function startHarness(
       sandboxSecret: stack.vaultKey,
       temporal: { address: stack.temporalAddress, namespace: stack.temporalNamespace, taskQueue },
       workflowBundlePath: stack.workflowBundlePath,
+      reconciliation: {
+        client: temporal,
+        publicUrl: () => baseUrl,
+        cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents, holdExpiryMs: opts.holdExpiryMs },
+      },
     });
     worker = created.worker;
     workerConnection = created.connection;
@@ -125,10 +138,6 @@ export async function startHarness(
   };
   if (opts.worker !== false) await startWorker();
 
-  // Listen first, so the app knows its own URL (webhook URLs handed to the sandbox partner).
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const app = createApp({
     knex,
     temporal,
@@ -141,6 +150,7 @@ export async function startHarness(
       temporalNamespace: stack.temporalNamespace,
       bodyLimitBytes: 1024 * 1024,
       sandboxEnabled: true,
+      reconciliation: { settleMs: 0, pageSize: 50, slices: 3, ...opts.reconciliation },
     },
   });
   server.on('request', app.callback());

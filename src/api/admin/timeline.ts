@@ -7,7 +7,7 @@ import { PaginationSchema } from '../schemas';
 import { pathId, queryOf } from '../validate';
 import { presentPayload } from './webhooks';
 
-type Kind = 'webhook' | 'transaction_event' | 'state_transition' | 'admin_action';
+type Kind = 'webhook' | 'transaction_event' | 'state_transition' | 'admin_action' | 'discrepancy';
 
 const cursorOf = (at: Date, kind: string, ref: string): string =>
   Buffer.from(JSON.stringify([at.toISOString(), kind, ref])).toString('base64url');
@@ -58,6 +58,12 @@ export function timelineRouter(deps: ApiDeps): Router<AppState> {
          SELECT created_at, 'state_transition', id::text FROM card_events WHERE tenant_id = :t AND card_id = :c
          UNION ALL
          SELECT created_at, 'admin_action', id FROM admin_actions WHERE tenant_id = :t AND subject_type = 'card' AND subject_id = :c
+         UNION ALL
+         SELECT a.created_at, 'admin_action', a.id FROM admin_actions a
+           JOIN discrepancies x ON x.tenant_id = a.tenant_id AND x.id = a.subject_id
+          WHERE a.tenant_id = :t AND a.subject_type = 'discrepancy' AND x.card_id = :c
+         UNION ALL
+         SELECT created_at, 'discrepancy', id FROM discrepancies WHERE tenant_id = :t AND card_id = :c
        ) items
        ${after ? 'WHERE (at, kind, ref) > (:at, :kind, :ref)' : ''}
        ORDER BY at, kind, ref
@@ -66,20 +72,29 @@ export function timelineRouter(deps: ApiDeps): Router<AppState> {
     );
     const page = (rows as Array<{ at: Date; kind: Kind; ref: string }>).slice(0, q.limit);
     const ids = (k: Kind) => page.filter((r) => r.kind === k).map((r) => r.ref);
-    const [deliveries, outcomes, txEvents, cardEvents, actions, decisions] = await Promise.all([
-      knex('webhook_deliveries').where({ tenantId }).whereIn('id', ids('webhook')),
-      knex('webhook_outcomes').where({ tenantId }).whereIn('deliveryId', ids('webhook')).orderBy('id'),
-      knex('transaction_events').where({ tenantId }).whereIn('id', ids('transaction_event')),
-      knex('card_events').where({ tenantId }).whereIn('id', ids('state_transition')),
-      knex('admin_actions').where({ tenantId }).whereIn('id', ids('admin_action')),
-      knex('admin_action_decisions')
-        .where({ tenantId })
-        .whereIn('actionId', ids('admin_action'))
-        .orderBy('id'),
-    ]);
+    const [deliveries, outcomes, txEvents, cardEvents, actions, decisions, discrepancies] = await Promise.all(
+      [
+        knex('webhook_deliveries').where({ tenantId }).whereIn('id', ids('webhook')),
+        knex('webhook_outcomes').where({ tenantId }).whereIn('deliveryId', ids('webhook')).orderBy('id'),
+        knex('transaction_events').where({ tenantId }).whereIn('id', ids('transaction_event')),
+        knex('card_events').where({ tenantId }).whereIn('id', ids('state_transition')),
+        knex('admin_actions').where({ tenantId }).whereIn('id', ids('admin_action')),
+        knex('admin_action_decisions')
+          .where({ tenantId })
+          .whereIn('actionId', ids('admin_action'))
+          .orderBy('id'),
+        knex('discrepancies').where({ tenantId }).whereIn('id', ids('discrepancy')),
+      ],
+    );
     const byId = <T extends { id: string | number }>(list: T[]) =>
       new Map(list.map((x) => [String(x.id), x]));
-    const [dMap, tMap, eMap, aMap] = [byId(deliveries), byId(txEvents), byId(cardEvents), byId(actions)];
+    const [dMap, tMap, eMap, aMap, xMap] = [
+      byId(deliveries),
+      byId(txEvents),
+      byId(cardEvents),
+      byId(actions),
+      byId(discrepancies),
+    ];
     const data = page.map((r) => {
       const at = new Date(r.at).toISOString();
       switch (r.kind) {
@@ -127,8 +142,28 @@ export function timelineRouter(deps: ApiDeps): Router<AppState> {
             from: e.fromStatus,
             to: e.toStatus,
             actor: { type: e.actorType, id: e.actorId },
+            source: String(e.actorId).startsWith('reconciliation:') ? 'reconciliation' : e.actorType,
             cause: e.cause,
             reason: e.reason,
+          };
+        }
+        case 'discrepancy': {
+          const x = xMap.get(r.ref)!;
+          return {
+            type: r.kind,
+            at,
+            id: r.ref,
+            source: 'reconciliation',
+            category: x.category,
+            status: x.status,
+            partnerTransactionId: x.partnerTransactionId,
+            internalValue: x.internalValue,
+            partnerValue: x.partnerValue,
+            runId: x.runId,
+            lastSeenRunId: x.lastSeenRunId,
+            resolution: x.resolution,
+            resolvedBy: x.resolvedBy,
+            resolvedAt: x.resolvedAt ? new Date(x.resolvedAt).toISOString() : null,
           };
         }
         case 'admin_action': {

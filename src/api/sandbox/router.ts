@@ -5,7 +5,8 @@ import { ApiError } from '../../domain/errors';
 import { deliverSandboxEvent, sandboxEvent } from '../../partners/sandbox/deliver';
 import { MerchantSchema } from '../../partners/sandbox/normalize';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
-import { requireRole } from '../middleware/auth';
+import { authenticate, requireRole } from '../middleware/auth';
+import { SANDBOX_MAX_PAGE, programOfSandboxKey } from '../../partners/sandbox/listing';
 import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../schemas';
 import { bodyOf, queryOf } from '../validate';
 
@@ -29,6 +30,11 @@ const StatusBody = z.strictObject({
   silent: z.boolean().optional(),
   defer: z.boolean().optional(),
   reason: z.string().max(500).optional(),
+});
+
+/** The partner's listings serve larger pages than the platform's own API (reconciliation reads millions). */
+const ListingPage = PaginationSchema.extend({
+  limit: z.coerce.number().int().min(1).max(SANDBOX_MAX_PAGE).default(100),
 });
 
 const cursorOf = (at: Date, id: string) =>
@@ -58,6 +64,17 @@ const EVENT_FOR = {
 export function sandboxRouter(deps: ApiDeps): Router<AppState> {
   const { knex } = deps;
   const router = new Router<AppState>({ prefix: '/sandbox/v1' });
+  // The partner's own API: the program's sandbox key (what the reconciliation adapter uses, as a
+  // platform holds a key per account at a real partner) or the tenant's operator key.
+  const apiKeys = authenticate(knex);
+  router.use(async (ctx, next) => {
+    const bearer = /^Bearer\s+(sbk\.\S+)$/i.exec(ctx.get('authorization'))?.[1];
+    if (!bearer) return apiKeys(ctx, next);
+    const programId = programOfSandboxKey(deps.vault, bearer);
+    if (!programId) throw new ApiError('UNAUTHENTICATED', 'the sandbox key is not valid');
+    ctx.state.auth = { keyId: 'sandbox-program-key', tenantId: programId, role: 'operator' };
+    return next();
+  });
   const operator = requireRole('operator');
   const send = (programId: string, type: string, data: Record<string, unknown>, duplicates?: number) =>
     deliverSandboxEvent(
@@ -70,7 +87,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
 
   router.get('/cards', operator, async (ctx) => {
     const c = ctx as AppContext;
-    const q = queryOf(c, PaginationSchema);
+    const q = queryOf(c, ListingPage);
     const query = knex('sandbox.cards').where({ programId: tenantOf(c) });
     if (q.cursor) {
       const after = parseCursor(q.cursor);
@@ -97,10 +114,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
 
   router.get('/transactions', operator, async (ctx) => {
     const c = ctx as AppContext;
-    const q = queryOf(
-      c,
-      PaginationSchema.extend({ from: IsoDateTime.optional(), to: IsoDateTime.optional() }),
-    );
+    const q = queryOf(c, ListingPage.extend({ from: IsoDateTime.optional(), to: IsoDateTime.optional() }));
     const query = knex('sandbox.transactions').where({ programId: tenantOf(c) });
     if (q.from) query.where('occurredAt', '>=', new Date(q.from));
     if (q.to) query.where('occurredAt', '<', new Date(q.to));

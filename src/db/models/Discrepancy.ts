@@ -23,6 +23,7 @@ export class Discrepancy extends BaseModel {
   declare resolutionNote: string | null;
   declare resolvedBy: string | null;
   declare resolvedAt: Date | null;
+  declare subjectAt: Date | null;
   declare createdAt: Date;
   declare updatedAt: Date;
 }
