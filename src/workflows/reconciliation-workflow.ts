@@ -21,7 +21,7 @@ const acts = proxyActivities<ReconciliationActivities>({
 /** Records before the window are read too, so a transaction that began just before it is seen whole and left out. */
 const WINDOW_MARGIN_MS = 5 * 60_000;
 /** Pages per activity call: the workflow's progress moves this often. */
-const PAGES_PER_CALL = 25;
+const PAGES_PER_CALL = 10;
 
 export async function reconciliationWorkflow(input: ReconciliationInput): Promise<ReconciliationProgress> {
   const state: ReconciliationProgress = {
