@@ -9,11 +9,11 @@ import { merchant, sendEvent } from './helpers/webhooks';
 import { eventually, inMs } from './helpers/wait';
 
 /**
- * Determinism guard. The main card paths run against the real stack; each resulting history is
- * replayed against the current workflow code. `RECORD_HISTORIES=1 npm test -- workflow-histories`
- * also saves those not saved yet under test/fixtures/histories (a saved history keeps checking the
- * code it was recorded under), where the replay test below keeps checking them after the workflow
- * code changes.
+ * Determinism guard. The main card paths and a reconciliation run go against the real stack; each
+ * resulting history is replayed against the current workflow code (the card workflow's and the
+ * reconciliation workflow's). `RECORD_HISTORIES=1 npm test -- workflow-histories` also saves those
+ * not saved yet under test/fixtures/histories (a saved history keeps checking the code it was
+ * recorded under), where the replay test below keeps checking them after the workflow code changes.
  */
 const RECORD = process.env.RECORD_HISTORIES === '1';
 
@@ -132,6 +132,38 @@ async function authorizationScenarios(ids: Record<string, string>): Promise<stri
 }
 afterAll(() => h.stop());
 
+/**
+ * A reconciliation run over one card with a little drift (a partner freeze and an authorization the
+ * platform never heard of), healing on: staging, the comparison, a heal and the run's end.
+ */
+async function reconciliationScenario(ids: Record<string, string>): Promise<void> {
+  const r = await newTenant(h);
+  const c = (await issueCard(h, r, (await newUser(h, r)).id)).body;
+  const freeze = await h.request('POST', `/sandbox/v1/cards/${c.partnerCardId}/status`, {
+    key: r.operatorKey,
+    body: { status: 'frozen', silent: true },
+  });
+  expect(freeze.status).toBe(200);
+  const auth = await h.request('POST', '/sandbox/v1/transactions', {
+    key: r.operatorKey,
+    body: { cardId: c.partnerCardId, type: 'authorization', amount: 1_500, silent: true },
+  });
+  expect(auth.status).toBe(201);
+  const started = await h.request('POST', '/admin/reconciliations', {
+    key: r.operatorKey,
+    body: { partner: 'sandbox' },
+  });
+  expect(started.status).toBe(202);
+  const run = await eventually(async () => {
+    const got = await h.request('GET', `/admin/reconciliations/${started.body.id}`, { key: r.operatorKey });
+    if (got.body.status === 'failed') throw new Error(`reconciliation failed: ${got.body.error}`);
+    return got.body.status === 'completed' ? got.body : null;
+  }, 30_000);
+  expect(run.counts).toEqual({ card_status_mismatch: 1, missing_internal_transaction: 1 });
+  expect(run.progress.healed).toBe(1);
+  ids['reconciliation-run'] = started.body.workflowId;
+}
+
 async function scenarios(): Promise<Record<string, string>> {
   const ids: Record<string, string> = {};
   const card = async () => (await issueCard(h, t, (await newUser(h, t)).id)).body;
@@ -185,17 +217,23 @@ async function scenarios(): Promise<Record<string, string>> {
 }
 
 describe('workflow histories', () => {
-  it('replays the histories of the main card paths, every run of each', async () => {
+  it('replays the histories of the main card paths and of a reconciliation run, every run of each', async () => {
     const ids = await scenarios();
     const authIds: Record<string, string> = {};
     const authTenant = await authorizationScenarios(authIds);
+    const reconciliationIds: Record<string, string> = {};
+    await reconciliationScenario(reconciliationIds);
     const histories: Array<{ workflowId: string; history: unknown }> = [];
     const all = [
-      ...Object.entries(ids).map(([name, cardId]) => ({ name, tenantId: t.id, cardId })),
-      ...Object.entries(authIds).map(([name, cardId]) => ({ name, tenantId: authTenant, cardId })),
+      ...Object.entries(ids).map(([name, cardId]) => ({ name, workflowId: cardWorkflowId(t.id, cardId) })),
+      ...Object.entries(authIds).map(([name, cardId]) => ({
+        name,
+        workflowId: cardWorkflowId(authTenant, cardId),
+      })),
+      ...Object.entries(reconciliationIds).map(([name, workflowId]) => ({ name, workflowId })),
     ];
-    for (const { name, tenantId, cardId } of all) {
-      const runs = await runsOf(h.temporal, cardWorkflowId(tenantId, cardId));
+    for (const { name, workflowId } of all) {
+      const runs = await runsOf(h.temporal, workflowId);
       expect(runs.length).toBeGreaterThanOrEqual(1);
       if (name === 'card-continue-as-new') expect(runs.length).toBeGreaterThanOrEqual(2);
       runs.forEach((r, i) => {
@@ -212,6 +250,8 @@ describe('workflow histories', () => {
   it('replays the recorded histories under test/fixtures/histories', async () => {
     const saved = loadSavedHistories();
     expect(saved.length).toBeGreaterThanOrEqual(6);
+    // The reconciliation workflow's too, not only the card workflow's.
+    expect(saved.map((s) => s.workflowId)).toContain('reconciliation-run');
     expect(await replayAll(h.stack.workflowBundlePath, saved)).toEqual([]);
   });
 });

@@ -54,13 +54,8 @@ function installQuietRuntime(): void {
   }
 }
 
-/**
- * Everything one integration test file needs against the real stack: knex on the test database,
- * a Temporal client, a worker on a task queue of its own (so test files never steal each other's
- * tasks), and the Koa app listening on an ephemeral port.
- */
 /** A fresh database on the test cluster; returns its URL. */
-async function createDatabase(sharedUrl: string): Promise<string> {
+export async function createDatabase(sharedUrl: string): Promise<string> {
   const name = `vcn_${newId('card').slice(5)}`;
   const admin = createKnex(sharedUrl, { poolMax: 1 });
   await admin.raw('CREATE DATABASE ??', [name]);
@@ -70,6 +65,18 @@ async function createDatabase(sharedUrl: string): Promise<string> {
   return url.toString();
 }
 
+/** Drops a database made by `createDatabase`, closing whatever is still connected to it. */
+export async function dropDatabase(sharedUrl: string, databaseUrl: string): Promise<void> {
+  const admin = createKnex(sharedUrl, { poolMax: 1 });
+  await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [new URL(databaseUrl).pathname.slice(1)]);
+  await admin.destroy();
+}
+
+/**
+ * Everything one integration test file needs against the real stack: knex on the test database,
+ * a Temporal client, a worker on a task queue of its own (so test files never steal each other's
+ * tasks), and the Koa app listening on an ephemeral port.
+ */
 export async function startHarness(
   opts: {
     worker?: boolean;
@@ -207,13 +214,7 @@ export async function startHarness(
       await stopWorker();
       await connection.close();
       await knex.destroy();
-      if (opts.ownDatabase) {
-        const admin = createKnex(shared.databaseUrl, { poolMax: 1 });
-        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [
-          new URL(stack.databaseUrl).pathname.slice(1),
-        ]);
-        await admin.destroy();
-      }
+      if (opts.ownDatabase) await dropDatabase(shared.databaseUrl, stack.databaseUrl);
     },
   };
 }
