@@ -107,6 +107,8 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       const ctx = Context.current();
       const listing = listingOf(deps, input.partner);
       const resumed = ctx.info.heartbeatDetails as StagePagesResult | undefined;
+      // A retry after the last page was staged (the result was lost): that result again.
+      if (resumed && resumed.nextCursor === null) return resumed;
       let cursor = resumed?.nextCursor ?? input.cursor;
       let staged = resumed?.staged ?? 0;
       let pages = resumed?.pages ?? 0;

@@ -34,7 +34,8 @@ export function sliceWindow(
   n: number,
 ): Array<{ fromMs: number; toMs: number }> {
   if (!(toMs > fromMs)) return [];
-  const count = Math.max(1, Math.min(Math.floor(n), toMs - fromMs));
+  // A count that is not a number (an argument missing from an old schedule) reads one slice.
+  const count = Math.max(1, Math.min(Number.isFinite(n) ? Math.floor(n) : 1, toMs - fromMs));
   const out: Array<{ fromMs: number; toMs: number }> = [];
   for (let i = 0; i < count; i++) {
     const a = fromMs + Math.floor(((toMs - fromMs) * i) / count);

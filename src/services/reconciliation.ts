@@ -126,17 +126,20 @@ export async function ensureReconciliationSchedule(
     args: [workflowInput(s, { tenantId: input.tenantId, partner: input.partner, trigger: 'schedule' })],
   };
   const spec = { intervals: [{ every: s.intervalMs }] };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: s.intervalMs };
   try {
     await svc.temporal.schedule.create({
       scheduleId,
       spec,
       action,
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: s.intervalMs },
+      policies,
       memo: { tenantId: input.tenantId, partner: input.partner },
     });
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-    await svc.temporal.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action }));
+    await svc.temporal.schedule
+      .getHandle(scheduleId)
+      .update((prev) => ({ ...prev, spec, action, policies: { ...prev.policies, ...policies } }));
   }
   return { scheduleId, intervalMs: s.intervalMs };
 }

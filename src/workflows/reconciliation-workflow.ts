@@ -3,7 +3,14 @@
  * transactions (the window read in parallel slices), compare in SQL, heal what is safe, record the
  * outcome. Progress is a query (`GET /admin/reconciliations/:id` shows it while the run goes).
  */
-import { ApplicationFailure, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  CancellationScope,
+  proxyActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ReconciliationActivities, StagePagesResult } from '../activities/reconciliation-activities';
 import { sliceWindow } from '../domain/reconciliation';
 import {
@@ -22,6 +29,16 @@ const acts = proxyActivities<ReconciliationActivities>({
 const WINDOW_MARGIN_MS = 5 * 60_000;
 /** Pages per activity call: the workflow's progress moves this often. */
 const PAGES_PER_CALL = 10;
+
+const DEFAULTS = {
+  lookbackMs: 35 * 86_400_000,
+  settleMs: 60_000,
+  autoHeal: true,
+  slices: 4,
+  pageSize: 1000,
+};
+const stripUndefined = <T extends object>(o: T): T =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 
 export async function reconciliationWorkflow(input: ReconciliationInput): Promise<ReconciliationProgress> {
   const state: ReconciliationProgress = {
@@ -42,6 +59,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   };
   setHandler(progressQuery, () => state);
 
+  // Arguments a schedule created by an older version may lack.
+  input = { ...DEFAULTS, ...stripUndefined(input) };
   const info = workflowInfo();
   const startMs = Date.now();
   const runId = input.runId ?? `rec_${uuid4().replace(/-/g, '').slice(0, 26)}`;
@@ -85,7 +104,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
     state.phase = 'staging_transactions';
     const slices = sliceWindow(window.fromMs - WINDOW_MARGIN_MS, window.cutoffMs, input.slices);
     state.slices.total = slices.length;
-    await Promise.all(
+    // Every slice finishes (or fails) before the run goes on or the stage is dropped under them.
+    const outcomes = await Promise.allSettled(
       slices.map(async (slice) => {
         for (let cursor: string | null = null; ;) {
           const r: StagePagesResult = await acts.stagePages({
@@ -105,6 +125,8 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
         state.slices.done += 1;
       }),
     );
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
 
     state.phase = 'comparing';
     const result = await acts.compare({
@@ -136,15 +158,18 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   } catch (err) {
     state.phase = 'failed';
     state.error = String((err as Error)?.message ?? err).slice(0, 1000);
-    await acts.finishRun({
-      ...base,
-      status: 'failed',
-      counts: state.counts as Record<string, number>,
-      progress: state,
-      error: state.error,
-    });
+    // Recorded even when the run was cancelled.
+    await CancellationScope.nonCancellable(() =>
+      acts.finishRun({
+        ...base,
+        status: 'failed',
+        counts: state.counts as Record<string, number>,
+        progress: state,
+        error: state.error,
+      }),
+    );
     throw ApplicationFailure.nonRetryable(`reconciliation ${runId} failed: ${state.error}`);
   } finally {
-    await acts.dropStage({ runId });
+    await CancellationScope.nonCancellable(() => acts.dropStage({ runId }));
   }
 }
