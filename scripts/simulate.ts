@@ -8,13 +8,15 @@
  *   --duplicates= --reorder= --drops= --delays= --max-delay-ms= --silent=
  *   --tenant=demo                    which tenant of .data/dev-credentials.json
  *   --settle-timeout-ms=60000
+ *   --reconcile                      then run a reconciliation and check that everything it finds on
+ *                                    the played cards is explained by a silent change made
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { dataDir } from '../src/infra/paths';
 import type { DevCredentials } from '../src/infra/seed';
 import { NO_CHAOS, type ChaosOptions } from '../src/simulator/courier';
-import { formatReport, runSimulation } from '../src/simulator/simulator';
+import { formatReport, reconcilePlayed, runSimulation } from '../src/simulator/simulator';
 
 const PRESETS: Record<string, ChaosOptions> = {
   none: NO_CHAOS,
@@ -74,8 +76,22 @@ async function main(): Promise<void> {
   const file = path.join(dir, `${report.runId}.json`);
   fs.writeFileSync(file, `${JSON.stringify({ chaos, ...report }, null, 2)}\n`);
   console.log(formatReport(report));
+  let reconciled = true;
+  if (a.reconcile) {
+    const r = await reconcilePlayed(
+      { baseUrl: creds.apiUrl, operatorKey: tenant.operatorKey },
+      report.played,
+    );
+    fs.writeFileSync(file, `${JSON.stringify({ chaos, ...report, reconciliation: r }, null, 2)}\n`);
+    console.log(
+      `  reconciliation ${r.runId} (${r.seconds.toFixed(1)} s): found ${JSON.stringify(r.found)} on the played cards; ` +
+        `silent changes made: ${r.silent.transactions} transactions, ${r.silent.cards} card statuses; ` +
+        `unexplained: ${r.unexplained.length}`,
+    );
+    reconciled = r.unexplained.length === 0;
+  }
   console.log(`[simulate] report written to ${file}`);
-  process.exitCode = report.ok ? 0 : 1;
+  process.exitCode = report.ok && reconciled ? 0 : 1;
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { startHarness, type Harness } from './helpers/harness';
 import { newTenant, type TestTenant } from './helpers/fixtures';
-import { checkBooks, runSimulation } from '../src/simulator/simulator';
+import { checkBooks, reconcilePlayed, runSimulation } from '../src/simulator/simulator';
 
 let h: Harness;
 let t: TestTenant;
@@ -41,6 +41,12 @@ describe('the sandbox partner simulator', () => {
     expect(report.check.outcomes.duplicate ?? 0).toBeGreaterThanOrEqual(report.delivery.duplicatesSent);
     expect(report.check.outcomes.failed ?? 0).toBe(0);
     expect(report.check.transactionsCompared).toBeGreaterThan(20);
+
+    // A reconciliation of the same books finds only drift the simulator's silent changes left.
+    const rec = await reconcilePlayed(target(), report.played);
+    expect(rec.unexplained).toEqual([]);
+    if (rec.silent.transactions > 0)
+      expect(Object.values(rec.found).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
 
     // The check is not blind: a partner-side change the simulator does not know about is found.
     const card = report.played[0]!;

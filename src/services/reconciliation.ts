@@ -56,6 +56,7 @@ export async function startReconciliation(
     to?: Date;
     requestedBy: string;
     autoHeal?: boolean;
+    settleMs?: number;
   },
 ): Promise<{ id: string; workflowId: string; windowFrom: Date; windowTo: Date }> {
   const s = settingsOf(svc.settings);
@@ -91,6 +92,7 @@ export async function startReconciliation(
           fromMs: from.getTime(),
           toMs: to.getTime(),
           ...(input.autoHeal === undefined ? {} : { autoHeal: input.autoHeal }),
+          ...(input.settleMs === undefined ? {} : { settleMs: input.settleMs }),
         }),
       ],
     });

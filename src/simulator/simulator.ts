@@ -528,3 +528,62 @@ export function formatReport(r: SimulationReport): string {
   ];
   return lines.join('\n');
 }
+
+export interface ReconciliationCheck {
+  runId: string;
+  seconds: number;
+  /** What the run found on the played cards, per category. */
+  found: Record<string, number>;
+  /** Found on the played cards but not explained by a silent change the simulator made. */
+  unexplained: Array<{ id: string; category: string; key: string }>;
+  /** Silent changes made (a silent change can leave no net drift: a freeze then an announced unfreeze). */
+  silent: { transactions: number; cards: number };
+}
+
+/**
+ * Runs a reconciliation of the tenant's books with the sandbox's now (nothing left to settle, no
+ * healing) and checks what it found on the played cards against the silent changes the
+ * simulator made: every discrepancy must be explained by one.
+ */
+export async function reconcilePlayed(
+  opts: { baseUrl: string; operatorKey: string },
+  played: CheckedCard[],
+  progress: (line: string) => void = () => undefined,
+): Promise<ReconciliationCheck> {
+  const { call, pages } = apiClient(opts.baseUrl);
+  const t0 = Date.now();
+  const started = await call('POST', '/admin/reconciliations', opts.operatorKey, {
+    partner: 'sandbox',
+    autoHeal: false,
+    settleMs: 0,
+  });
+  let run: Json;
+  for (;;) {
+    await sleep(500);
+    run = await call('GET', `/admin/reconciliations/${started.id}`, opts.operatorKey);
+    if (run.status !== 'running') break;
+    progress(`reconciliation ${started.id}: ${run.progress?.phase ?? 'starting'}`);
+  }
+  if (run.status !== 'completed') throw new Error(`reconciliation ${started.id} ${run.status}: ${run.error}`);
+  const byPartnerCard = new Map(played.map((c) => [c.partnerCardId, c]));
+  const found: Record<string, number> = {};
+  const unexplained: ReconciliationCheck['unexplained'] = [];
+  for (const d of await pages(`/admin/discrepancies?runId=${started.id}`, opts.operatorKey)) {
+    const card = byPartnerCard.get(d.partnerCardId);
+    if (!card) continue;
+    found[d.category] = (found[d.category] ?? 0) + 1;
+    const explained = d.partnerTransactionId ? card.drifted.has(d.partnerTransactionId) : card.statusDrifted;
+    if (!explained)
+      unexplained.push({ id: d.id, category: d.category, key: d.partnerTransactionId ?? d.partnerCardId });
+  }
+  return {
+    runId: started.id,
+    seconds: (Date.now() - t0) / 1000,
+    found,
+    unexplained,
+    silent: {
+      transactions: played.reduce((n, c) => n + c.drifted.size, 0),
+      cards: played.filter((c) => c.statusDrifted).length,
+    },
+  };
+}

@@ -24,6 +24,8 @@ const StartBody = z
     to: IsoDateTime.optional(),
     /** false: find and record only (a dry run); default: the platform's setting. */
     autoHeal: z.boolean().optional(),
+    /** Compare even changes younger than this (ms; default: the platform's setting). */
+    settleMs: z.number().int().min(0).max(86_400_000).optional(),
   })
   .refine((b) => !b.from || !b.to || Date.parse(b.from) < Date.parse(b.to), {
     message: 'from must be before to',
@@ -135,6 +137,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
       to: b.to ? new Date(b.to) : undefined,
       requestedBy: c.state.auth!.keyId,
       autoHeal: b.autoHeal,
+      settleMs: b.settleMs,
     });
     ctx.status = 202;
     ctx.body = {
