@@ -24,10 +24,19 @@ export async function pickPort(preferred: number | undefined, host = '127.0.0.1'
   return port;
 }
 
-/** Resolves once something accepts TCP connections on host:port, or rejects after `timeoutMs`. */
-export async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
+/**
+ * Resolves once something accepts TCP connections on host:port, or rejects after `timeoutMs`
+ * (or as soon as `signal` aborts: the caller stopped waiting).
+ */
+export async function waitForPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (signal?.aborted) throw new Error(`stopped waiting for ${host}:${port}`);
     const ok = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host, port });
       socket.once('connect', () => {

@@ -11,6 +11,8 @@ export interface Stack {
   temporalNamespace: string;
   /** Empty when Temporal is external (TEMPORAL_ADDRESS) and TEMPORAL_UI_URL is not set. */
   temporalUiUrl: string;
+  /** The dev server's Prometheus metrics; empty when Temporal is external. */
+  temporalMetricsUrl: string;
   stop(): Promise<void>;
 }
 
@@ -55,6 +57,7 @@ export async function startStack(opts: {
     let temporalAddress = env.TEMPORAL_ADDRESS;
     const temporalNamespace = env.TEMPORAL_NAMESPACE || 'default';
     let temporalUiUrl = env.TEMPORAL_UI_URL ?? '';
+    let temporalMetricsUrl = '';
     if (!temporalAddress) {
       const cli = await resolveTemporalCli(log);
       log.info({ component: 'temporal', cli: cli.path, source: cli.source }, 'Temporal CLI resolved');
@@ -78,10 +81,11 @@ export async function startStack(opts: {
       stops.push(server.stop);
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
+      temporalMetricsUrl = server.metricsUrl;
     } else {
       log.info({ component: 'temporal', address: temporalAddress }, 'using TEMPORAL_ADDRESS');
     }
-    return { databaseUrl, temporalAddress, temporalNamespace, temporalUiUrl, stop };
+    return { databaseUrl, temporalAddress, temporalNamespace, temporalUiUrl, temporalMetricsUrl, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -9,15 +9,13 @@ export interface TemporalDevServerHandle {
   address: string;
   namespace: string;
   uiUrl: string;
+  /** The server's own Prometheus metrics (request, persistence and task latencies). */
+  metricsUrl: string;
   pid: number | undefined;
   stop(): Promise<void>;
 }
 
-/**
- * Starts `temporal server start-dev` with a SQLite file (state survives restarts), the Web UI,
- * update-with-start enabled and the platform's search attributes registered.
- */
-export async function startTemporalDevServer(opts: {
+interface DevServerOptions {
   cliPath: string;
   dbFile: string;
   namespace: string;
@@ -26,7 +24,32 @@ export async function startTemporalDevServer(opts: {
   ui?: boolean;
   logFile?: string;
   log: InfraLogger;
-}): Promise<TemporalDevServerHandle> {
+}
+
+/** The dev server lost a race for one of its ports (it picks its internal services' ports itself). */
+class PortTakenError extends Error {}
+
+/**
+ * Starts `temporal server start-dev` with a SQLite file (state survives restarts), the Web UI,
+ * update-with-start enabled and the platform's search attributes registered. The server chooses
+ * free ports for its internal services itself, and another process can take one between its
+ * choice and its bind (seen once in a benchmark): that start-up is tried again on new ports.
+ */
+export async function startTemporalDevServer(opts: DevServerOptions): Promise<TemporalDevServerHandle> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDevServerOnce(opts);
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 3) throw err;
+      opts.log.warn(
+        { component: 'temporal', attempt, err: err.message },
+        'Temporal dev server start-up retried',
+      );
+    }
+  }
+}
+
+async function startDevServerOnce(opts: DevServerOptions): Promise<TemporalDevServerHandle> {
   const { log } = opts;
   fs.mkdirSync(path.dirname(opts.dbFile), { recursive: true });
   const port = await pickPort(opts.preferredPort ?? 7233);
@@ -65,15 +88,13 @@ export async function startTemporalDevServer(opts: {
   if (opts.ui === false) args.push('--headless');
   else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(uiPort));
   // The HTTP API and metrics ports default to fixed numbers; let the OS choose so servers can coexist.
-  args.push(
-    '--http-port',
-    String(await pickPort(undefined)),
-    '--metrics-port',
-    String(await pickPort(undefined)),
-  );
+  const metricsPort = await pickPort(undefined);
+  args.push('--http-port', String(await pickPort(undefined)), '--metrics-port', String(metricsPort));
 
+  const logStart = opts.logFile && fs.existsSync(opts.logFile) ? fs.statSync(opts.logFile).size : 0;
   const out = opts.logFile ? fs.openSync(opts.logFile, 'a') : 'ignore';
   const child: ChildProcess = spawn(opts.cliPath, args, { stdio: ['ignore', out, out], detached: false });
+  if (typeof out === 'number') fs.closeSync(out); // the child has its own copy
   let exited = false;
   const exitPromise = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
@@ -82,17 +103,23 @@ export async function startTemporalDevServer(opts: {
       resolve();
     }),
   );
+  const waiting = new AbortController();
   try {
     await Promise.race([
-      waitForPort('127.0.0.1', port, 60_000),
+      waitForPort('127.0.0.1', port, 60_000, waiting.signal),
       exitPromise.then(() => {
-        throw new Error(`Temporal dev server exited during start-up (see ${opts.logFile ?? 'its output'})`);
+        const message = `Temporal dev server exited during start-up (see ${opts.logFile ?? 'its output'})`;
+        throw logSince(opts.logFile, logStart).includes('address already in use')
+          ? new PortTakenError(`${message}: a port was taken`)
+          : new Error(message);
       }),
     ]);
     await waitForNamespace(`127.0.0.1:${port}`, opts.namespace, 30_000);
   } catch (err) {
     if (!exited) child.kill('SIGTERM');
     throw err;
+  } finally {
+    waiting.abort();
   }
   const address = `127.0.0.1:${port}`;
   const uiUrl = opts.ui === false ? '' : `http://127.0.0.1:${uiPort}`;
@@ -101,6 +128,7 @@ export async function startTemporalDevServer(opts: {
     address,
     namespace: opts.namespace,
     uiUrl,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid,
     stop: async () => {
       if (exited) return;
@@ -110,6 +138,24 @@ export async function startTemporalDevServer(opts: {
       clearTimeout(killer);
     },
   };
+}
+
+/** What the server wrote to its log file since `offset` (empty without a file). */
+function logSince(file: string | undefined, offset: number): string {
+  if (!file) return '';
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.min(size - offset, 1 << 20));
+      fs.readSync(fd, buf, 0, buf.length, offset);
+      return buf.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return '';
+  }
 }
 
 async function waitForNamespace(address: string, namespace: string, timeoutMs: number): Promise<void> {
