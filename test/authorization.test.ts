@@ -125,6 +125,28 @@ describe('real-time authorization', () => {
     expect((await authorize(t, other.partnerCardId, 1_000)).declineCode).toBe('EXCEEDS_USER_WEEKLY_LIMIT');
   });
 
+  it('tells the partner where an answer’s time went (Server-Timing), and an asynchronous event only its storing', async () => {
+    const t = await tenant();
+    const card = await cardFor(t);
+    const txn = uniq('txn');
+    const sync = await sendEvent(h, t, 'authorization.request', {
+      transactionId: txn,
+      cardId: card.partnerCardId,
+      amount: 100,
+      currency: 'USD',
+      merchant,
+    });
+    expect((sync.body as Answer).approved).toBe(true);
+    expect(sync.headers.get('server-timing')).toMatch(/^ingest;dur=\d+(\.\d)?, decide;dur=\d+(\.\d)?$/);
+    const async = await sendEvent(h, t, 'authorization.reversed', {
+      transactionId: txn,
+      cardId: card.partnerCardId,
+      amount: 100,
+    });
+    expect(async.status).toBe(200);
+    expect(async.headers.get('server-timing')).toMatch(/^ingest;dur=\d+(\.\d)?$/);
+  });
+
   it('produces each decline code from the rule it names', async () => {
     const t = await tenant({ blockedMccs: ['7995'], weeklySpendLimitPerUser: 5_000 });
     const base = await cardFor(t, {

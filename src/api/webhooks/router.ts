@@ -26,6 +26,7 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
       cards: deps.cards,
       log: ctx.state.log,
     };
+    const t0 = performance.now();
     const result = await ingestDelivery(wh, {
       partner,
       subscriptionId,
@@ -33,10 +34,15 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
       rawBody: ctx.state.rawBody ?? Buffer.alloc(0),
       requestId: ctx.state.requestId,
     });
+    const t1 = performance.now();
     ctx.status = result.status;
     ctx.body = result.sync
       ? { ...result.body, ...(await authorizeWithDeadline(wh, { ...result.sync, receivedAtMs })) }
       : result.body;
+    // Where the time went (standard Server-Timing): storing the delivery, then the card's decision.
+    const timing = [`ingest;dur=${(t1 - t0).toFixed(1)}`];
+    if (result.sync) timing.push(`decide;dur=${(performance.now() - t1).toFixed(1)}`);
+    ctx.set('server-timing', timing.join(', '));
   });
   return router;
 }
