@@ -10,7 +10,7 @@ import { startOutboxRelay } from './src/services/outbox';
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ name: 'worker', level: config.logLevel, file: process.env.VCN_LOG_FILE });
-  installTemporalLogging(logger, 'WARN');
+  installTemporalLogging(logger, 'WARN', { metricsBindAddress: config.temporal.workerMetricsBind });
   const knex = createKnex(config.databaseUrl, {
     poolMax: config.databasePoolMax,
     applicationName: 'vcn-worker',

@@ -17,6 +17,11 @@ const EnvSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('vcn-cards'),
   TEMPORAL_UI_URL: z.string().optional(),
+  /** host:port where the worker serves the Temporal SDK's metrics for Prometheus (off when unset). */
+  TEMPORAL_WORKER_METRICS_BIND: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'host:port')
+    .optional(),
   VAULT_KEY: z.string().min(1),
   SANDBOX_ENABLED: bool.default(false),
   BODY_LIMIT_BYTES: z.coerce
@@ -43,7 +48,13 @@ export interface AppConfig {
   publicUrl: string;
   databaseUrl: string;
   databasePoolMax: number;
-  temporal: { address: string; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    workerMetricsBind?: string;
+  };
   vaultKey: string;
   sandboxEnabled: boolean;
   bodyLimitBytes: number;
@@ -93,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL ?? '',
+      workerMetricsBind: e.TEMPORAL_WORKER_METRICS_BIND,
     },
     vaultKey: e.VAULT_KEY,
     sandboxEnabled: e.SANDBOX_ENABLED,

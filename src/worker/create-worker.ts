@@ -81,13 +81,45 @@ export async function createWorker(
   return { worker, connection };
 }
 
+const FINE_LATENCY_BUCKETS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+const FINE_LATENCY_METRICS = [
+  'workflow_task_schedule_to_start_latency',
+  'workflow_task_execution_latency',
+  'workflow_task_replay_latency',
+  'local_activity_execution_latency',
+  'local_activity_succeed_endtoend_latency',
+  'activity_execution_latency',
+  'request_latency',
+];
+
 /**
  * Routes the Temporal SDK's own logs (worker state, workflow `log`, bundler) into our JSON-lines
- * logger. Call once, before the first connection.
+ * logger, and, given an address, serves the SDK's worker metrics (task latencies, sticky cache,
+ * slots) for Prometheus at `http://<address>/metrics`. Call once, before the first connection.
  */
-export function installTemporalLogging(logger: Logger, level: LogLevel = 'INFO'): void {
+export function installTemporalLogging(
+  logger: Logger,
+  level: LogLevel = 'INFO',
+  opts: { metricsBindAddress?: string } = {},
+): void {
   const log = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
+    ...(opts.metricsBindAddress
+      ? {
+          telemetryOptions: {
+            metrics: {
+              prometheus: {
+                bindAddress: opts.metricsBindAddress,
+                // Milliseconds fine enough to see an authorization's budget (the SDK's default
+                // buckets start at 100 ms).
+                histogramBucketOverrides: Object.fromEntries(
+                  FINE_LATENCY_METRICS.map((m) => [m, FINE_LATENCY_BUCKETS_MS]),
+                ),
+              },
+            },
+          },
+        }
+      : {}),
     logger: new DefaultLogger(level, (entry) => {
       const method =
         entry.level === 'ERROR'
