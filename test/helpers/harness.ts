@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../../src/temporal/connection';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
 import { createApp } from '../../src/api/app';
 import type { ReconciliationSettings } from '../../src/config';
@@ -104,8 +105,9 @@ export async function startHarness(
   const knex = createKnex(stack.databaseUrl, { poolMax: 30, applicationName: 'vcn-test' });
   if (opts.ownDatabase) await migrateLatest(knex);
   const vault = new Vault(stack.vaultKey);
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const temporal = new Client({ connection, namespace: stack.temporalNamespace });
+  // The API's own kind of client (the native connection), as server.ts builds it.
+  const temporal = await connectClient(stack.temporalAddress, stack.temporalNamespace);
+  const connection = temporal.connection;
   const taskQueue = `test-${newId('card').slice(5)}`;
   // JSON lines to the run's log file only (the reveal test searches it for card numbers).
   const logger = createLogger({ name: 'test-api', level: 'info', file: stack.logFile, stdout: false });
