@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Knex } from 'knex';
 import { createKnex, migrateLatest } from '../src/db/knex';
@@ -15,6 +15,7 @@ import { dataDir, projectRoot } from '../src/infra/paths';
 import { pickPort, waitForPort } from '../src/infra/ports';
 import { startStack, type Stack } from '../src/infra/stack';
 import { createApiKey } from '../src/services/api-keys';
+import { connectClient } from '../src/temporal/connection';
 import { generateVaultKeySpec, Vault } from '../src/vault/vault';
 import { progress } from './lib';
 
@@ -35,6 +36,8 @@ export interface BenchPlatform {
   ): Promise<{ status: number; body: any }>;
   /** Pids of the worker and API processes (for CPU and memory sampling). */
   pids: { worker: number; api: number };
+  /** Prometheus metrics of the worker's Temporal SDK and of the Temporal server. */
+  metricsUrls: { worker: string; temporal: string };
   stop(): Promise<void>;
 }
 
@@ -92,6 +95,7 @@ export async function startBenchPlatform(name: string): Promise<BenchPlatform> {
   const taskQueue = `${name}-cards`;
   const port = await pickPort(undefined);
   const baseUrl = `http://127.0.0.1:${port}`;
+  const workerMetricsPort = await pickPort(undefined);
   const env = {
     DATABASE_URL: stack.databaseUrl,
     TEMPORAL_ADDRESS: stack.temporalAddress,
@@ -102,6 +106,7 @@ export async function startBenchPlatform(name: string): Promise<BenchPlatform> {
     PUBLIC_URL: baseUrl,
     SANDBOX_ENABLED: 'true',
     LOG_LEVEL: 'info',
+    TEMPORAL_WORKER_METRICS_BIND: `127.0.0.1:${workerMetricsPort}`,
   };
   progress('starting the worker and the API, each in its own process');
   const logs = path.join(dataDir(), name);
@@ -122,8 +127,9 @@ export async function startBenchPlatform(name: string): Promise<BenchPlatform> {
       progress(`could not raise the API's CPU priority (${String(err)}); all processes are equal`);
     }
   }
-  const connection = await Connection.connect({ address: stack.temporalAddress });
-  const temporal = new Client({ connection, namespace: stack.temporalNamespace });
+  // The same kind of client as the API's (the native connection), so the floor is a like-for-like update.
+  const temporal = await connectClient(stack.temporalAddress, stack.temporalNamespace);
+  const connection = temporal.connection;
   const call: BenchPlatform['call'] = async (method, p, key, body, headers = {}) => {
     const res = await fetch(`${baseUrl}${p}`, {
       method,
@@ -149,6 +155,10 @@ export async function startBenchPlatform(name: string): Promise<BenchPlatform> {
     platformKey: platform.key,
     call,
     pids: { worker: worker.pid!, api: api.pid! },
+    metricsUrls: {
+      worker: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+      temporal: stack.temporalMetricsUrl,
+    },
     stop: async () => {
       await stopChild(api);
       await stopChild(worker);
