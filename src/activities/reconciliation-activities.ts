@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 import { healingEvents } from '../domain/reconciliation';
 import type { PartnerListing, PartnerListingRegistry, PartnerPage } from '../partners/types';
 import { compareRun, healCandidates, type CompareInput, type CompareResult } from '../reconciliation/compare';
-import { createStage, dropStage, stageCards, stageRecords } from '../reconciliation/stage';
+import { createStage, dropStage, dropStaleStages, stageCards, stageRecords } from '../reconciliation/stage';
 import { signalCard, type CardWorkflowConfig } from '../services/card-workflows';
 import type { ReconciliationProgress } from '../workflows/reconciliation-messages';
 
@@ -55,6 +55,20 @@ export interface StagePagesResult {
 /** How many discrepancies one run heals at most (the rest wait for the next run or an operator). */
 export const HEAL_LIMIT = 500;
 
+/**
+ * Runs `fn`, heartbeating every few seconds meanwhile: the workflow's heartbeat timeout then
+ * tells a worker that died from a long statement that is still going.
+ */
+async function whileHeartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), everyMs);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 function listingOf(deps: ReconciliationDeps, partner: string): PartnerListing {
   const l = deps.listings[partner];
   if (!l) throw new Error(`no listing adapter for partner ${partner}`);
@@ -87,10 +101,11 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       if (!row) throw new Error(`reconciliation run ${input.runId} vanished`);
       if (!row.cutoffAt) {
         await knex('reconciliation_runs')
-          .where({ id: input.runId })
+          .where({ id: input.runId, tenantId: input.tenantId })
           .update({ cutoffAt: new Date(input.cutoffMs), workflowId: input.workflowId });
         row.cutoffAt = new Date(input.cutoffMs);
       }
+      await dropStaleStages(knex);
       await createStage(knex, input.runId);
       return {
         fromMs: new Date(row.windowFrom).getTime(),
@@ -141,40 +156,49 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       }
     },
 
+    /** One SQL transaction, minutes on a large window: it heartbeats while it runs. */
     async compare(input: CompareInput): Promise<CompareResult> {
-      return compareRun(knex, input);
+      return whileHeartbeating(() => compareRun(knex, input));
     },
 
     /**
      * Heals what is safe to heal: each discrepancy's events go to its card's workflow as a
      * reconciliation-sourced partner event (the path a webhook takes), then the discrepancy is
-     * resolved `auto_healed` under an admin action naming the events.
+     * resolved `auto_healed` under an admin action naming the events. The discrepancy's row is
+     * locked first and the resolution written in the same transaction, so an operator resolving it
+     * at the same moment either comes first (and nothing is sent) or waits and is told it is
+     * resolved. The events carry the partner's own ids: sent twice (a retry), or followed by the
+     * late webhook, they apply once.
      */
     async heal(input: { runId: string; tenantId: string; partner: string }): Promise<{ healed: number }> {
+      const ctx = Context.current();
       const candidates = await healCandidates(knex, { ...input, limit: HEAL_LIMIT });
       let healed = 0;
       for (const d of candidates) {
         const events = healingEvents(d, Date.now());
         if (!events || !d.cardId) continue;
-        for (const event of events)
-          await signalCard(deps.temporal, deps.cards, input.tenantId, d.cardId, {
-            deliveryId: null,
-            event,
-            source: 'reconciliation',
-          });
+        const cardId = d.cardId;
         const note = `healed by reconciliation run ${input.runId}: ${events.map((e) => e.kind).join(', ')} sent to the card`;
         await knex.transaction(async (trx) => {
-          const updated = await trx('discrepancies')
+          const claimed = await trx('discrepancies')
             .where({ id: d.id, tenantId: input.tenantId, status: 'open' })
-            .update({
-              status: 'resolved',
-              resolution: 'auto_healed',
-              resolutionNote: note,
-              resolvedBy: 'system:reconciliation',
-              resolvedAt: trx.fn.now(),
-              updatedAt: trx.fn.now(),
+            .forUpdate()
+            .first('id');
+          if (!claimed) return; // resolved meanwhile (an operator): leave it as they decided
+          for (const event of events)
+            await signalCard(deps.temporal, deps.cards, input.tenantId, cardId, {
+              deliveryId: null,
+              event,
+              source: 'reconciliation',
             });
-          if (!updated) return;
+          await trx('discrepancies').where({ id: d.id, tenantId: input.tenantId }).update({
+            status: 'resolved',
+            resolution: 'auto_healed',
+            resolutionNote: note,
+            resolvedBy: 'system:reconciliation',
+            resolvedAt: trx.fn.now(),
+            updatedAt: trx.fn.now(),
+          });
           const actionId = `act_${d.id.slice(4)}h`;
           await trx('adminActions')
             .insert({
@@ -206,6 +230,7 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
             .ignore();
           healed += 1;
         });
+        ctx.heartbeat({ healed });
       }
       return { healed };
     },

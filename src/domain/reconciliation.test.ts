@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import {
   DISCREPANCY_CATEGORIES,
   healingEvents,
+  partnerRecordEventId,
   sliceWindow,
+  type EvidenceRecord,
   type DiscrepancyCategory,
   type HealableDiscrepancy,
   type TransactionFigures,
@@ -99,16 +101,54 @@ describe('healingEvents', () => {
   });
   const statusMismatch = (ours: string, theirs: string) =>
     discrepancy('card_status_mismatch', { status: ours }, { status: theirs }, { partnerTransactionId: null });
-  const tx = (
-    category: DiscrepancyCategory,
-    ours: Partial<TransactionFigures>,
-    theirs: Partial<TransactionFigures>,
-  ) =>
-    discrepancy(
-      category,
-      figures(ours) as unknown as Record<string, unknown>,
-      figures(theirs) as unknown as Record<string, unknown>,
+
+  let seq = 0;
+  const record = (type: string, amount: number, o: Partial<EvidenceRecord> = {}): EvidenceRecord => {
+    seq += 1;
+    return {
+      id: `sbx_${seq}`,
+      type,
+      amount,
+      currency: 'USD',
+      eventId: `evt_${seq}`,
+      occurredAt: new Date(NOW - 10_000 + seq).toISOString(),
+      ...o,
+    };
+  };
+  /**
+   * A transaction both sides know: the partner's records, the ones our books applied, and each
+   * side's figures as the comparison derives them from those.
+   */
+  const books = (
+    records: EvidenceRecord[],
+    applied: EvidenceRecord[],
+    o: {
+      category?: DiscrepancyCategory;
+      ours?: Partial<TransactionFigures>;
+      theirs?: Partial<TransactionFigures>;
+    } = {},
+  ) => {
+    const sum = (rs: EvidenceRecord[], type: string) =>
+      rs.filter((r) => r.type === type).reduce((a, r) => a + r.amount, 0);
+    const of = (rs: EvidenceRecord[]) =>
+      figures({
+        captured: sum(rs, 'clearing'),
+        refunded: sum(rs, 'refund'),
+        reversed: sum(rs, 'reversal'),
+        expired: rs.some((r) => r.type === 'expiry'),
+      });
+    return discrepancy(
+      o.category ?? 'amount_mismatch',
+      { ...of(applied), ...o.ours } as unknown as Record<string, unknown>,
+      { ...of(records), ...o.theirs } as unknown as Record<string, unknown>,
+      {
+        evidence: {
+          partnerRecords: records,
+          transactionEvents: applied.map((r) => ({ eventKey: `sandbox:${partnerRecordEventId(r)}` })),
+        },
+      },
     );
+  };
 
   describe('card_status_mismatch', () => {
     it.each([
@@ -152,34 +192,38 @@ describe('healingEvents', () => {
   });
 
   describe('stale_hold', () => {
-    it('sends the expiry when the partner expired a hold we still hold, at the partner’s time', () => {
-      const events = healingEvents(
-        tx('stale_hold', { held: 700 }, { held: 0, expired: true, lastAtMs: NOW - 5_000 }),
-        NOW,
-      );
-      expect(events).toEqual([
+    const auth = record('authorization', 1_000);
+    it('sends the partner’s expiry record, with its event id and at its time', () => {
+      const expiry = record('expiry', 0);
+      const d = books([auth, expiry], [auth], { category: 'stale_hold', ours: { held: 700 } });
+      expect(healingEvents(d, NOW)).toEqual([
         {
           kind: 'authorization.expiry',
           partner: 'sandbox',
           partnerCardId: 'sbc_1',
-          eventId: 'recon:dis_01:expiry',
-          occurredAtMs: NOW - 5_000,
+          eventId: expiry.eventId,
+          occurredAtMs: Date.parse(expiry.occurredAt!),
           transactionId: 'sbt_1',
         },
       ]);
     });
 
-    it('falls back to now when the partner gave no time', () => {
-      expect(healingEvents(tx('stale_hold', { held: 700 }, { expired: true }), NOW)![0]!.occurredAtMs).toBe(
-        NOW,
-      );
-    });
-
-    it('does nothing unless the partner expired it and we still hold something', () => {
-      expect(healingEvents(tx('stale_hold', { held: 700 }, { expired: false }), NOW)).toBeNull();
-      expect(healingEvents(tx('stale_hold', { held: 0 }, { expired: true }), NOW)).toBeNull();
+    it('does nothing unless the partner expired it, we still hold something and never applied the expiry', () => {
+      const expiry = record('expiry', 0);
+      expect(
+        healingEvents(books([auth], [auth], { category: 'stale_hold', ours: { held: 700 } }), NOW),
+      ).toBeNull();
+      expect(
+        healingEvents(books([auth, expiry], [auth], { category: 'stale_hold', ours: { held: 0 } }), NOW),
+      ).toBeNull();
+      expect(
+        healingEvents(
+          books([auth, expiry], [auth, expiry], { category: 'stale_hold', ours: { held: 700 } }),
+          NOW,
+        ),
+      ).toBeNull();
       const noTransaction = {
-        ...tx('stale_hold', { held: 700 }, { expired: true }),
+        ...books([auth, expiry], [auth], { category: 'stale_hold', ours: { held: 700 } }),
         partnerTransactionId: null,
       };
       expect(healingEvents(noTransaction, NOW)).toBeNull();
@@ -187,16 +231,18 @@ describe('healingEvents', () => {
   });
 
   describe('amount_mismatch', () => {
-    it('sends a missed capture for the difference', () => {
-      expect(
-        healingEvents(tx('amount_mismatch', { captured: 900 }, { captured: 1_000, lastAtMs: NOW - 1 }), NOW),
-      ).toEqual([
+    const auth = record('authorization', 1_000);
+
+    it('sends the capture we missed, carrying the partner’s own event id', () => {
+      const first = record('clearing', 900);
+      const second = record('clearing', 100);
+      expect(healingEvents(books([auth, first, second], [auth, first]), NOW)).toEqual([
         {
           kind: 'clearing',
           partner: 'sandbox',
           partnerCardId: 'sbc_1',
-          eventId: 'recon:dis_01:clearing',
-          occurredAtMs: NOW - 1,
+          eventId: second.eventId,
+          occurredAtMs: Date.parse(second.occurredAt!),
           transactionId: 'sbt_1',
           amount: 100,
           currency: 'USD',
@@ -204,117 +250,140 @@ describe('healingEvents', () => {
       ]);
     });
 
-    it('sends exactly the missing reversal, capture and refund, each for its difference', () => {
-      const events = healingEvents(
-        tx(
-          'amount_mismatch',
-          { captured: 300, refunded: 0, reversed: 100, currency: 'EUR' },
-          { captured: 600, refunded: 250, reversed: 400, currency: 'EUR' },
-        ),
-        NOW,
-      );
-      expect(events).toEqual([
-        expect.objectContaining({
-          kind: 'authorization.reversal',
-          amount: 300,
-          eventId: 'recon:dis_01:reversal',
-        }),
+    it('names a record the partner never announced by the record itself', () => {
+      const silent = record('clearing', 400, { eventId: null });
+      const events = healingEvents(books([auth, silent], [auth]), NOW)!;
+      expect(events.map((e) => e.eventId)).toEqual([`partner-record:${silent.id}`]);
+    });
+
+    it('sends each missing reversal, capture and refund, in that order', () => {
+      const eur = { currency: 'EUR' };
+      const applied = [auth, record('clearing', 300, eur), record('reversal', 100, eur)];
+      const missed = [record('reversal', 300, eur), record('clearing', 300, eur), record('refund', 250, eur)];
+      const d = books([...applied, ...missed], applied, { ours: eur, theirs: eur });
+      expect(healingEvents(d, NOW)).toEqual([
+        expect.objectContaining({ kind: 'authorization.reversal', amount: 300, eventId: missed[0]!.eventId }),
         expect.objectContaining({
           kind: 'clearing',
           amount: 300,
           currency: 'EUR',
-          eventId: 'recon:dis_01:clearing',
+          eventId: missed[1]!.eventId,
         }),
         expect.objectContaining({
           kind: 'refund',
           amount: 250,
           currency: 'EUR',
-          eventId: 'recon:dis_01:refund',
-          refundId: 'recon:dis_01',
+          eventId: missed[2]!.eventId,
+          refundId: missed[2]!.id,
           transactionId: 'sbt_1',
         }),
       ]);
     });
 
-    it('sends only the kinds that are missing', () => {
-      const events = healingEvents(
-        tx('amount_mismatch', { captured: 500 }, { captured: 500, refunded: 200 }),
-        NOW,
-      );
-      expect(events!.map((e) => e.kind)).toEqual(['refund']);
-    });
-
     it('leaves it to an operator when the authorizations or currencies differ, or ours exceeds the partner’s', () => {
-      const cases: Array<[Partial<TransactionFigures>, Partial<TransactionFigures>]> = [
-        [{ authorized: 1_000 }, { authorized: 1_200, captured: 1_200 }],
-        [{ currency: 'USD' }, { currency: 'EUR', captured: 100 }],
-        [{ captured: 1_000 }, { captured: 900 }],
-        [
-          { captured: 500, refunded: 300 },
-          { captured: 700, refunded: 100 },
-        ],
-        [{ reversed: 200 }, { reversed: 100, captured: 100 }],
-        [{ captured: 400 }, { captured: 400 }],
+      const c = record('clearing', 500);
+      const r = record('refund', 100);
+      const cases = [
+        books([auth, c], [auth], { ours: { authorized: 1_000 }, theirs: { authorized: 1_200 } }),
+        books([auth, c], [auth], { theirs: { currency: 'EUR' } }),
+        books([auth, c], [auth, c], { ours: { captured: 600 } }),
+        books([auth, c, r], [auth, c], { ours: { refunded: 300 } }),
+        books([auth, c], [auth, c]),
       ];
-      for (const [ours, theirs] of cases)
-        expect(healingEvents(tx('amount_mismatch', ours, theirs), NOW)).toBeNull();
+      for (const d of cases) expect(healingEvents(d, NOW)).toBeNull();
     });
 
-    it('heals only when the partner’s figures cover ours, and then sends exactly the differences', () => {
-      const figure = fc.integer({ min: 0, max: 100_000 });
-      const side = fc.record({ captured: figure, refunded: figure, reversed: figure });
+    it('leaves it to an operator when the records we never applied are not the whole difference', () => {
+      // Our books have 100 more captured than the partner's applied records explain (another source).
+      const c = record('clearing', 500);
+      expect(healingEvents(books([auth, c], [auth], { ours: { captured: 100 } }), NOW)).toBeNull();
+      // The evidence is missing: nothing to name the fix by.
+      const d = books([auth, c], [auth]);
+      expect(healingEvents({ ...d, evidence: null }, NOW)).toBeNull();
+    });
+
+    it('corrects a record we applied for less than the partner booked, by the difference', () => {
+      const booked = record('clearing', 1_000);
+      const d = books([auth, booked], [auth, { ...booked, amount: 900 }]);
+      expect(healingEvents(d, NOW)).toEqual([
+        expect.objectContaining({ kind: 'clearing', amount: 100, eventId: 'recon:dis_01:clearing' }),
+      ]);
+    });
+
+    it('sends each record our books never applied under its own id, and corrects only what we applied short', () => {
+      const rec = fc.record({
+        type: fc.constantFrom('clearing', 'refund', 'reversal'),
+        amount: fc.integer({ min: 1, max: 50_000 }),
+        // never applied, applied as booked, or applied for less (the webhook said less)
+        applied: fc.constantFrom('no', 'yes', 'short'),
+        short: fc.integer({ min: 1, max: 50_000 }),
+        announced: fc.boolean(),
+      });
+      const KIND = { clearing: 'clearing', refund: 'refund', reversal: 'authorization.reversal' } as const;
       fc.assert(
-        fc.property(side, side, (ours, theirs) => {
-          const events = healingEvents(tx('amount_mismatch', ours, theirs), NOW);
-          const covers =
-            theirs.captured >= ours.captured &&
-            theirs.refunded >= ours.refunded &&
-            theirs.reversed >= ours.reversed;
-          const differs =
-            theirs.captured !== ours.captured ||
-            theirs.refunded !== ours.refunded ||
-            theirs.reversed !== ours.reversed;
-          if (!covers || !differs) return expect(events).toBeNull();
-          const sent = { captured: 0, refunded: 0, reversed: 0 };
-          for (const e of events!) {
-            if (e.kind === 'clearing') sent.captured += e.amount;
-            else if (e.kind === 'refund') sent.refunded += e.amount;
-            else if (e.kind === 'authorization.reversal') sent.reversed += e.amount;
-            else throw new Error(`unexpected ${e.kind}`);
-            expect(e.amount).toBeGreaterThan(0);
+        fc.property(fc.array(rec, { maxLength: 8 }), (rows) => {
+          const records = rows.map((r) => record(r.type, r.amount, r.announced ? {} : { eventId: null }));
+          const applied = [
+            auth,
+            ...records.flatMap((r, i) =>
+              rows[i]!.applied === 'no'
+                ? []
+                : rows[i]!.applied === 'yes'
+                  ? [r]
+                  : [{ ...r, amount: Math.max(0, r.amount - rows[i]!.short) }],
+            ),
+          ];
+          const events = healingEvents(books([auth, ...records], applied), NOW) ?? [];
+          const missed = records.filter((_, i) => rows[i]!.applied === 'no');
+          // Every record never applied, under the partner's id and for its amount …
+          for (const r of missed)
+            expect(events).toContainEqual(
+              expect.objectContaining({
+                eventId: partnerRecordEventId(r),
+                kind: KIND[r.type as keyof typeof KIND],
+                amount: r.amount,
+              }),
+            );
+          // … and per kind, one correction of exactly what the applied records fell short by.
+          for (const type of ['clearing', 'refund', 'reversal'] as const) {
+            const short = records.reduce(
+              (sum, r, i) =>
+                r.type === type && rows[i]!.applied === 'short'
+                  ? sum + Math.min(r.amount, rows[i]!.short)
+                  : sum,
+              0,
+            );
+            const corrections = events.filter((e) => e.eventId === `recon:dis_01:${type}`);
+            expect(corrections.map((e) => (e as { amount: number }).amount)).toEqual(short ? [short] : []);
           }
-          expect(sent).toEqual({
-            captured: theirs.captured - ours.captured,
-            refunded: theirs.refunded - ours.refunded,
-            reversed: theirs.reversed - ours.reversed,
-          });
+          expect(events).toHaveLength(
+            missed.length + events.filter((e) => e.eventId.startsWith('recon:')).length,
+          );
         }),
-        { numRuns: 1_000 },
+        { numRuns: 500 },
       );
     });
 
     it('needs a partner transaction and both sides’ figures', () => {
-      const base = tx('amount_mismatch', { captured: 0 }, { captured: 100 });
+      const base = books([auth, record('clearing', 100)], [auth]);
       expect(healingEvents({ ...base, partnerTransactionId: null }, NOW)).toBeNull();
       expect(healingEvents({ ...base, internalValue: null }, NOW)).toBeNull();
       expect(healingEvents({ ...base, partnerValue: null }, NOW)).toBeNull();
     });
   });
 
-  it('derives event ids from the discrepancy: the same discrepancy heals with the same ids', () => {
+  it('names the same fix the same way however often it is healed', () => {
+    const auth = record('authorization', 1_000);
     const cases = [
       statusMismatch('active', 'canceled'),
-      tx('stale_hold', { held: 10 }, { expired: true }),
-      tx('amount_mismatch', { captured: 0 }, { captured: 10, refunded: 5, reversed: 1 }),
+      books([auth, record('expiry', 0)], [auth], { category: 'stale_hold', ours: { held: 10 } }),
+      books([auth, record('clearing', 10), record('refund', 5), record('reversal', 1)], [auth]),
     ];
     for (const d of cases) {
       const first = healingEvents(d, NOW)!;
       const again = healingEvents({ ...d }, NOW + 60_000)!;
       expect(again.map((e) => e.eventId)).toEqual(first.map((e) => e.eventId));
-      expect(first.every((e) => e.eventId.startsWith(`recon:${d.id}:`))).toBe(true);
       expect(new Set(first.map((e) => e.eventId)).size).toBe(first.length);
-      const other = healingEvents({ ...d, id: 'dis_02' }, NOW)!;
-      expect(other.map((e) => e.eventId).some((id) => first.some((e) => e.eventId === id))).toBe(false);
     }
   });
 
@@ -323,12 +392,13 @@ describe('healingEvents', () => {
       (c) => !['card_status_mismatch', 'stale_hold', 'amount_mismatch'].includes(c),
     ).map((c) => [c]),
   )('leaves %s to an operator', (category) => {
-    // Figures that would heal as an amount mismatch or a stale hold, and statuses that would heal.
-    const d = discrepancy(
+    // Records and statuses that would heal as an amount mismatch, a stale hold or a status change.
+    const auth = record('authorization', 1_000);
+    const d = books([auth, record('clearing', 500), record('expiry', 0)], [auth], {
       category,
-      { ...figures({ held: 500, captured: 0 }), status: 'active' },
-      { ...figures({ held: 0, captured: 500, expired: true }), status: 'canceled' },
-    );
+      ours: { held: 500, status: 'active' } as Partial<TransactionFigures>,
+      theirs: { status: 'canceled' } as Partial<TransactionFigures>,
+    });
     expect(healingEvents(d, NOW)).toBeNull();
   });
 });

@@ -58,6 +58,17 @@ export interface TransactionFigures {
   lastAtMs?: number;
 }
 
+/** One of the partner's records, as a discrepancy's evidence carries it. */
+export interface EvidenceRecord {
+  id: string;
+  type: string;
+  amount: number;
+  currency?: string;
+  /** The partner's webhook event for this record (null: it sent none). */
+  eventId?: string | null;
+  occurredAt?: string;
+}
+
 export interface HealableDiscrepancy {
   id: string;
   category: DiscrepancyCategory;
@@ -66,11 +77,27 @@ export interface HealableDiscrepancy {
   partnerTransactionId: string | null;
   internalValue: Record<string, unknown> | null;
   partnerValue: Record<string, unknown> | null;
+  /** The partner's records of the transaction and the events our books applied (their keys). */
+  evidence?: {
+    partnerRecords?: EvidenceRecord[];
+    transactionEvents?: Array<{ eventKey?: string | null }>;
+  } | null;
 }
+
+/**
+ * The event id a fix for one of the partner's records carries: the partner's own webhook event
+ * id, so that the webhook, should it arrive after all, is a duplicate the card ignores; for a
+ * record the partner never announced, an id derived from the record.
+ */
+export const partnerRecordEventId = (r: Pick<EvidenceRecord, 'id' | 'eventId'>): string =>
+  r.eventId ?? `partner-record:${r.id}`;
 
 const restrictiveness = { active: 0, frozen: 1, canceled: 2 } as const;
 type Status = keyof typeof restrictiveness;
 const isStatus = (s: unknown): s is Status => typeof s === 'string' && s in restrictiveness;
+
+const MONEY_TYPES = ['reversal', 'clearing', 'refund'] as const;
+type MoneyType = (typeof MONEY_TYPES)[number];
 
 /**
  * The events that heal a discrepancy, when the partner's record is authoritative and each event is
@@ -78,23 +105,27 @@ const isStatus = (s: unknown): s is Status => typeof s === 'string' && s in rest
  * must decide. Safe fixes:
  * - a card the partner holds more restrictively (frozen or canceled): its status event (never the
  *   other way: a card we froze stays frozen until an operator says otherwise);
- * - a hold the partner expired: the expiry;
+ * - a hold the partner expired: its expiry record;
  * - a transaction whose partner figures only exceed ours (a missed capture, refund or reversal)
- *   with the same authorization: the missing capture, refund or reversal.
- * Event ids derive from the discrepancy, so healing twice applies nothing twice.
+ *   with the same authorization: each of the partner's records our books never applied, and for
+ *   what is still missing beyond those (a record we applied for less than the partner booked),
+ *   one correction of the difference.
+ * A record's fix carries the partner's event id (`partnerRecordEventId`): healing twice, or the
+ * late webhook after a heal, applies nothing twice. A correction is only for records whose
+ * webhooks were applied already, so no late webhook can add to it.
  */
 export function healingEvents(d: HealableDiscrepancy, nowMs: number): CanonicalEvent[] | null {
   const base = { partner: d.partner, partnerCardId: d.partnerCardId };
-  const eventId = (suffix: string) => `recon:${d.id}:${suffix}`;
   if (d.category === 'card_status_mismatch') {
     const ours = d.internalValue?.status;
     const theirs = d.partnerValue?.status;
     if (!isStatus(ours) || !isStatus(theirs) || restrictiveness[theirs] <= restrictiveness[ours]) return null;
+    // A status event is idempotent by its meaning (the card is already so: nothing changes).
     return [
       {
         ...base,
         kind: 'card.status',
-        eventId: eventId('status'),
+        eventId: `recon:${d.id}:status`,
         occurredAtMs: nowMs,
         status: theirs,
         reason: `reconciliation: the partner reports the card ${theirs}`,
@@ -106,57 +137,54 @@ export function healingEvents(d: HealableDiscrepancy, nowMs: number): CanonicalE
   const ours = d.internalValue as unknown as TransactionFigures | null;
   const theirs = d.partnerValue as unknown as TransactionFigures | null;
   if (!ours || !theirs) return null;
-  const at = theirs.lastAtMs ?? nowMs;
+  const applied = new Set((d.evidence?.transactionEvents ?? []).map((e) => e.eventKey));
+  const unapplied = (type: string) =>
+    (d.evidence?.partnerRecords ?? [])
+      .filter((r) => r.type === type && !applied.has(`${d.partner}:${partnerRecordEventId(r)}`))
+      .sort((a, b) => String(a.occurredAt ?? '').localeCompare(String(b.occurredAt ?? '')));
+  const timeOf = (r: EvidenceRecord) => {
+    const at = r.occurredAt ? Date.parse(r.occurredAt) : NaN;
+    return Number.isFinite(at) ? at : (theirs.lastAtMs ?? nowMs);
+  };
   if (d.category === 'stale_hold') {
     if (!theirs.expired || ours.held <= 0) return null;
+    const expiry = unapplied('expiry')[0];
+    if (!expiry) return null;
     return [
       {
         ...base,
         kind: 'authorization.expiry',
-        eventId: eventId('expiry'),
-        occurredAtMs: at,
+        eventId: partnerRecordEventId(expiry),
+        occurredAtMs: timeOf(expiry),
         transactionId: ptx,
       },
     ];
   }
   if (d.category !== 'amount_mismatch') return null;
   if (ours.currency !== theirs.currency || ours.authorized !== theirs.authorized) return null;
-  const missing = {
-    captured: theirs.captured - ours.captured,
-    refunded: theirs.refunded - ours.refunded,
-    reversed: theirs.reversed - ours.reversed,
+  const missing: Record<MoneyType, number> = {
+    reversal: theirs.reversed - ours.reversed,
+    clearing: theirs.captured - ours.captured,
+    refund: theirs.refunded - ours.refunded,
   };
-  if (missing.captured < 0 || missing.refunded < 0 || missing.reversed < 0) return null;
+  // Without the partner's records there is nothing to name the fixes by.
+  if (!d.evidence?.partnerRecords?.length) return null;
   const events: CanonicalEvent[] = [];
-  if (missing.reversed > 0)
-    events.push({
-      ...base,
-      kind: 'authorization.reversal',
-      eventId: eventId('reversal'),
-      occurredAtMs: at,
-      transactionId: ptx,
-      amount: missing.reversed,
-    });
-  if (missing.captured > 0)
-    events.push({
-      ...base,
-      kind: 'clearing',
-      eventId: eventId('clearing'),
-      occurredAtMs: at,
-      transactionId: ptx,
-      amount: missing.captured,
-      currency: theirs.currency,
-    });
-  if (missing.refunded > 0)
-    events.push({
-      ...base,
-      kind: 'refund',
-      eventId: eventId('refund'),
-      occurredAtMs: at,
-      refundId: `recon:${d.id}`,
-      transactionId: ptx,
-      amount: missing.refunded,
-      currency: theirs.currency,
-    });
+  const push = (type: MoneyType, eventId: string, amount: number, atMs: number, refundId: string) => {
+    const common = { ...base, eventId, occurredAtMs: atMs, transactionId: ptx, amount };
+    if (type === 'reversal') events.push({ ...common, kind: 'authorization.reversal' });
+    else if (type === 'clearing') events.push({ ...common, kind: 'clearing', currency: theirs.currency });
+    else events.push({ ...common, kind: 'refund', refundId, currency: theirs.currency });
+  };
+  for (const type of MONEY_TYPES) {
+    if (missing[type] < 0) return null;
+    const records = unapplied(type);
+    const correction = missing[type] - records.reduce((sum, r) => sum + Number(r.amount), 0);
+    // Records we never applied that come to more than is missing: the books differ otherwise.
+    if (correction < 0) return null;
+    for (const r of records) push(type, partnerRecordEventId(r), Number(r.amount), timeOf(r), r.id);
+    if (correction > 0)
+      push(type, `recon:${d.id}:${type}`, correction, theirs.lastAtMs ?? nowMs, `recon:${d.id}`);
+  }
   return events.length ? events : null;
 }

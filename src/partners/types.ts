@@ -60,6 +60,11 @@ export interface PartnerTransactionRecord {
   currency: string;
   /** For authorizations: whether the partner approved it. */
   approved: boolean | null;
+  /**
+   * The id of the webhook event the partner sent for this record (null: it sent none). A fix that
+   * reconciliation applies carries it, so the webhook arriving after all is a duplicate.
+   */
+  eventId: string | null;
   occurredAt: string;
 }
 

@@ -98,7 +98,10 @@ export async function compareRun(knex: Knex, input: CompareInput): Promise<Compa
            FROM transactions x JOIN cards c ON c.tenant_id = x.tenant_id AND c.id = x.card_id
           WHERE x.tenant_id = :t AND x.partner = :p
        ), j AS (
-         SELECT coalesce(rp.ptx, i.ptx) AS ptx, coalesce(rp.pcard, i.pcard) AS pcard, i.id AS txn_id, i.card_id,
+         SELECT coalesce(rp.ptx, i.ptx) AS ptx, coalesce(rp.pcard, i.pcard) AS pcard, i.id AS txn_id,
+                -- A transaction we never saw still belongs to our card (its timeline shows the drift).
+                coalesce(i.card_id, (SELECT c.id FROM cards c
+                                      WHERE c.tenant_id = :t AND c.partner = :p AND c.partner_card_id = rp.pcard)) AS card_id,
                 least(rp.first_at, i.created_at) AS subject_at,
                 rp.ptx IS NOT NULL AS has_p, i.id IS NOT NULL AS has_i,
                 (coalesce(rp.last_at, '-infinity') >= :settle OR coalesce(i.updated_at, '-infinity') >= :settle) AS unsettled,
@@ -194,7 +197,8 @@ export async function compareRun(knex: Knex, input: CompareInput): Promise<Compa
       `WITH ev_partner AS (
          SELECT r.partner_transaction_id AS ptx,
                 jsonb_agg(jsonb_build_object('id', r.record_id, 'type', r.type, 'amount', r.amount, 'currency', r.currency,
-                          'approved', r.approved, 'occurredAt', r.occurred_at) ORDER BY r.occurred_at, r.record_id) AS records
+                          'approved', r.approved, 'eventId', r.event_id, 'occurredAt', r.occurred_at)
+                          ORDER BY r.occurred_at, r.record_id) AS records
            FROM :records: r WHERE r.partner_transaction_id IN (SELECT ptx FROM rec_found WHERE ptx IS NOT NULL)
           GROUP BY 1
        ), ev_ours AS (
@@ -307,6 +311,7 @@ export async function healCandidates(
       'partnerTransactionId',
       'internalValue',
       'partnerValue',
+      'evidence',
     );
   return rows as Array<HealableDiscrepancy & { cardId: string | null }>;
 }

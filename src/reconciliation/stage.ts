@@ -35,9 +35,27 @@ export async function createStage(knex: Knex, runId: string): Promise<void> {
        amount bigint NOT NULL,
        currency text NOT NULL,
        approved boolean,
+       event_id text,
        occurred_at timestamptz(3) NOT NULL)`,
     [t.records],
   );
+}
+
+/**
+ * Drops the stage tables of runs that are no longer running: a run whose workflow was terminated
+ * never reached its own `dropStage`. Tables are listed before the running runs are read, and a
+ * run's row exists before its tables, so a run starting meanwhile keeps its stage.
+ */
+export async function dropStaleStages(knex: Knex): Promise<number> {
+  const tables: string[] = (
+    await knex.raw(`SELECT tablename FROM pg_tables WHERE schemaname = 'reconciliation_stage'`)
+  ).rows.map((r: { tablename: string }) => `reconciliation_stage.${r.tablename}`);
+  if (!tables.length) return 0;
+  const running = await knex('reconciliation_runs').where({ status: 'running' }).pluck('id');
+  const keep = new Set(running.flatMap((id: string) => Object.values(stageTables(id))));
+  const stale = tables.filter((t) => !keep.has(t));
+  for (const t of stale) await knex.raw('DROP TABLE IF EXISTS ??', [t]);
+  return stale.length;
 }
 
 export async function dropStage(knex: Knex, runId: string): Promise<void> {
@@ -64,10 +82,12 @@ export async function stageRecords(
 ): Promise<number> {
   if (!rows.length) return 0;
   const r = await knex.raw(
-    `INSERT INTO ?? (record_id, partner_card_id, partner_transaction_id, type, amount, currency, approved, occurred_at)
-     SELECT x."recordId", x."partnerCardId", x."partnerTransactionId", x.type, x.amount, x.currency, x.approved, x."occurredAt"
+    `INSERT INTO ?? (record_id, partner_card_id, partner_transaction_id, type, amount, currency, approved, event_id,
+            occurred_at)
+     SELECT x."recordId", x."partnerCardId", x."partnerTransactionId", x.type, x.amount, x.currency, x.approved,
+            x."eventId", x."occurredAt"
        FROM json_to_recordset(?::json) AS x("recordId" text, "partnerCardId" text, "partnerTransactionId" text,
-            type text, amount bigint, currency text, approved boolean, "occurredAt" timestamptz)
+            type text, amount bigint, currency text, approved boolean, "eventId" text, "occurredAt" timestamptz)
      ON CONFLICT (record_id) DO NOTHING`,
     [stageTables(runId).records, JSON.stringify(rows)],
   );

@@ -69,23 +69,24 @@ export async function reconciliationWorkflow(input: ReconciliationInput): Promis
   const fromMs = input.fromMs ?? toMs - input.lookbackMs;
   const base = { runId, tenantId: input.tenantId, partner: input.partner };
 
-  const window = await acts.beginRun({
-    ...base,
-    trigger: input.trigger,
-    workflowId: info.workflowId,
-    fromMs,
-    toMs,
-    // The partner's records are read up to the run's start (or the window's end, if later).
-    cutoffMs: Math.max(startMs, toMs),
-    options: {
-      autoHeal: input.autoHeal,
-      settleMs: input.settleMs,
-      slices: input.slices,
-      pageSize: input.pageSize,
-    },
-  });
-
   try {
+    // Inside the try: a run that cannot even begin is recorded as failed, and its stage dropped.
+    const window = await acts.beginRun({
+      ...base,
+      trigger: input.trigger,
+      workflowId: info.workflowId,
+      fromMs,
+      toMs,
+      // The partner's records are read up to the run's start (or the window's end, if later).
+      cutoffMs: Math.max(startMs, toMs),
+      options: {
+        autoHeal: input.autoHeal,
+        settleMs: input.settleMs,
+        slices: input.slices,
+        pageSize: input.pageSize,
+      },
+    });
+
     state.phase = 'staging_cards';
     for (let cursor: string | null = null; ;) {
       const r: StagePagesResult = await acts.stagePages({

@@ -14,6 +14,11 @@ import { newestFirst } from '../pagination';
 import { decodeCursor, encodeCursor, IsoDateTime, PaginationSchema } from '../schemas';
 import { bodyOf, pathId, queryOf } from '../validate';
 
+/** How far a caller's clock may run ahead of ours before a window's end counts as the future. */
+const CLOCK_SKEW_MS = 60_000;
+/** Discrepancies a run's detail lists; the rest are on `GET /admin/discrepancies?runId=`. */
+const RUN_DETAIL_DISCREPANCIES = 200;
+
 /** Partners whose listings reconciliation can read. */
 const RECONCILABLE_PARTNERS = ['sandbox'] as const;
 
@@ -121,8 +126,11 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
       const found = await Discrepancy.query(knex)
         .where({ tenantId: run.tenantId, lastSeenRunId: run.id })
         .orderBy([{ column: 'category' }, { column: 'id' }])
-        .limit(200);
-      body.discrepancies = found.map(presentDiscrepancy);
+        .limit(RUN_DETAIL_DISCREPANCIES + 1);
+      body.discrepancies = found.slice(0, RUN_DETAIL_DISCREPANCIES).map(presentDiscrepancy);
+      // Every one of them, page by page (a run that found thousands lists only the first here).
+      body.moreDiscrepancies = found.length > RUN_DETAIL_DISCREPANCIES;
+      body.discrepanciesUrl = `/admin/discrepancies?runId=${run.id}`;
     }
     return body;
   };
@@ -130,6 +138,13 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
   router.post('/admin/reconciliations', operator, idempotency(knex), async (ctx) => {
     const c = ctx as AppContext;
     const b = bodyOf(c, StartBody);
+    // A window must lie in the past: the partner's records of the future do not exist yet, and a
+    // run cut off there would judge changes whose webhooks are still on their way.
+    const now = Date.now();
+    const field = (path: string, message: string) =>
+      new ApiError('VALIDATION_FAILED', `${path} ${message}`, { fields: [{ path, message }] });
+    if (b.to && Date.parse(b.to) > now + CLOCK_SKEW_MS) throw field('to', 'must not be in the future');
+    if (b.from && !b.to && Date.parse(b.from) >= now) throw field('from', 'must be in the past');
     const run = await startReconciliation(svc, {
       tenantId: tenantOf(c),
       partner: b.partner,

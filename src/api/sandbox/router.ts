@@ -137,6 +137,8 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
         approved: r.approved,
         merchant: r.merchant,
         silent: r.silent,
+        // The webhook event the partner sent (or would have sent) for this record; null when silent.
+        eventId: r.eventId ?? null,
         occurredAt: new Date(r.occurredAt).toISOString(),
       })),
       nextCursor: rows.length > q.limit && last ? cursorOf(new Date(last.occurredAt), last.id) : null,

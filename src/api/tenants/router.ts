@@ -6,6 +6,7 @@ import { idempotency } from '../middleware/idempotency';
 import { PartialPolicySchema } from '../schemas';
 import { bodyOf } from '../validate';
 import { createTenant } from '../../services/tenants';
+import { ensureReconciliationSchedule } from '../../services/reconciliation';
 import type { AppContext } from '../context';
 
 const CreateTenantSchema = z.strictObject({
@@ -29,6 +30,30 @@ export function tenantsRouter(deps: ApiDeps): Router<AppState> {
         { ...body, createdBy: ctx.state.auth!.keyId },
         deps.config.publicUrl,
       );
+      // Its books are reconciled with the sandbox partner's from the start (when the sandbox's
+      // listings are served here). The tenant exists either way: a schedule Temporal could not
+      // take now is put in place by `npm run reconcile:schedule` (or the next `npm run dev`).
+      let reconciliationSchedule: string | null = null;
+      if (deps.config.sandboxEnabled) {
+        try {
+          reconciliationSchedule = (
+            await ensureReconciliationSchedule(
+              {
+                knex: deps.knex,
+                temporal: deps.temporal,
+                taskQueue: deps.cards.taskQueue,
+                settings: deps.config.reconciliation,
+              },
+              { tenantId: created.id, partner: 'sandbox' },
+            )
+          ).scheduleId;
+        } catch (err) {
+          ctx.state.log.warn(
+            { err: String(err), tenantId: created.id },
+            'reconciliation schedule not created',
+          );
+        }
+      }
       ctx.status = 201;
       ctx.body = {
         id: created.id,
@@ -39,6 +64,7 @@ export function tenantsRouter(deps: ApiDeps): Router<AppState> {
         approverKey: created.approverKey,
         sandboxWebhookUrl: created.sandboxWebhookUrl,
         sandboxWebhookSecret: created.sandboxWebhookSecret,
+        reconciliationSchedule,
       };
     },
   );

@@ -36,6 +36,7 @@ interface SandboxTransactionRow {
   amount: number | string;
   currency: string;
   approved: boolean | null;
+  eventId: string | null;
   occurredAt: string;
 }
 
@@ -112,6 +113,7 @@ export class SandboxListing implements PartnerListing {
         amount: Number(t.amount),
         currency: t.currency,
         approved: t.approved,
+        eventId: t.eventId ?? null,
         occurredAt: t.occurredAt,
       })),
       nextCursor: page.nextCursor,
