@@ -1,7 +1,7 @@
 /** API composition root: reads config, builds dependencies, listens. */
 import http from 'node:http';
 import { loadConfig } from './src/config';
-import { createApp } from './src/api/app';
+import { configureKeepAlive, createApp } from './src/api/app';
 import { createKnex } from './src/db/knex';
 import { createLogger } from './src/lib/logger';
 import { connectClient } from './src/temporal/connection';
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     },
   });
   const server = http.createServer(app.callback());
+  configureKeepAlive(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   logger.info({ url: config.publicUrl }, 'api listening');
   const stop = (): void => {

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { ApiDeps, AppState } from './context';
@@ -14,6 +15,17 @@ import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
 import { usersRouter } from './users/router';
 import { webhooksRouter } from './webhooks/router';
+
+/**
+ * Keep-alive settings for the HTTP server in front of the app. A partner's client (or a load
+ * balancer) reuses idle connections; Node's default closes them after 5 s, so a request sent on a
+ * connection just as the server closes it fails with ECONNRESET (seen in the test suite). The
+ * server keeps idle connections longer than the usual client and load-balancer idle timeouts.
+ */
+export function configureKeepAlive(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000; // must exceed keepAliveTimeout
+}
 
 /** Builds the Koa app from its dependencies; only server.ts listens. */
 export function createApp(deps: ApiDeps): Koa<AppState> {

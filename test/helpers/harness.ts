@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
 import { connectClient } from '../../src/temporal/connection';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { createApp } from '../../src/api/app';
+import { configureKeepAlive, createApp } from '../../src/api/app';
 import type { ReconciliationSettings } from '../../src/config';
 import { createKnex, migrateLatest } from '../../src/db/knex';
 import { createLogger } from '../../src/lib/logger';
@@ -114,6 +114,7 @@ export async function startHarness(
 
   // Listen first, so the app knows its own URL (webhook URLs handed to the sandbox partner).
   const server = http.createServer();
+  configureKeepAlive(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
