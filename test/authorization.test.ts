@@ -1,4 +1,7 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
 import type { ProgramPolicy } from '../src/domain/policy';
+import { authorizeUpdate } from '../src/workflows/messages';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { merchant, sendEvent } from './helpers/webhooks';
@@ -145,6 +148,54 @@ describe('real-time authorization', () => {
     });
     expect(async.status).toBe(200);
     expect(async.headers.get('server-timing')).toMatch(/^ingest;dur=\d+(\.\d)?$/);
+  });
+
+  it('refuses unseen a request that reaches the card after the partner stopped waiting, and answers a decided one as before', async () => {
+    const t = await tenant();
+    const card = await cardFor(t);
+    const handle = h.temporal.workflow.getHandle(`card:${t.id}:${card.id}`);
+    const request = (transactionId: string, deadlineAtMs?: number, updateId = `auth:evt_${transactionId}`) =>
+      handle.executeUpdate(authorizeUpdate, {
+        updateId,
+        args: [
+          {
+            deliveryId: null,
+            deadlineAtMs,
+            event: {
+              kind: 'authorization.request',
+              eventId: `evt_${transactionId}`,
+              partner: 'sandbox',
+              partnerCardId: card.partnerCardId,
+              occurredAtMs: Date.now(),
+              transactionId,
+              amount: 400,
+              currency: 'USD',
+              merchant,
+            },
+          },
+        ],
+      });
+    const late = uniq('txn');
+    const refused = await request(late, Date.now() - 1_000).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
+      'AUTHORIZATION_TOO_LATE',
+    );
+    // Nothing was decided or written for it: no event, no hold.
+    expect(await h.knex('transaction_events').where({ cardId: card.id, partnerTransactionId: late })).toEqual(
+      [],
+    );
+    expect((await cardView(t, card.id)).balances.held).toBe(0);
+    // In time, it is decided; asked again after its deadline, it is answered as it was decided.
+    const timely = uniq('txn');
+    expect(await request(timely, Date.now() + 10_000)).toMatchObject({ approved: true, approvedAmount: 400 });
+    expect(await request(timely, Date.now() - 1_000)).toMatchObject({ approved: true, approvedAmount: 400 });
+    // (Temporal answers the same update id itself; the card's own memory answers it under another,
+    // as after a continue-as-new.)
+    expect(await request(timely, Date.now() - 1_000, `auth:evt_${timely}:again`)).toMatchObject({
+      approved: true,
+      duplicate: true,
+    });
   });
 
   it('produces each decline code from the rule it names', async () => {

@@ -761,6 +761,17 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
         if (req.event.kind !== 'authorization.request' && req.event.kind !== 'authorization.increment') {
           refuse('VALIDATION_FAILED', 'authorize takes authorization requests and increments');
         }
+        // Nobody waits for this answer any more (the stand-in has answered): refused before it is
+        // accepted, so nothing is written. A request decided before is answered as it was.
+        if (
+          req.deadlineAtMs !== undefined &&
+          Date.now() > req.deadlineAtMs &&
+          !recalled(`auth:${req.event.eventId}`)
+        ) {
+          refuse('AUTHORIZATION_TOO_LATE', 'the partner stopped waiting for this decision', {
+            lateByMs: Date.now() - req.deadlineAtMs,
+          });
+        }
       },
     },
   );

@@ -101,6 +101,13 @@ export interface AuthorizeInput {
   /** The program's policy version the API saw: the card reuses its copy of the rules while it matches. */
   policyVersion?: number;
   event: Extract<CanonicalEvent, { kind: 'authorization.request' | 'authorization.increment' }>;
+  /**
+   * When the partner stops waiting (epoch ms, the API's clock): a request the card reaches later is
+   * refused unseen (AUTHORIZATION_TOO_LATE), since the program's stand-in is the answer by then and
+   * reaches the card as its own event. Under overload the card then does each late request's work
+   * once (the stand-in), not twice (a decision nobody hears, then its reversal).
+   */
+  deadlineAtMs?: number;
 }
 
 export interface AuthorizeResult {
