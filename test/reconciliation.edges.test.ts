@@ -48,6 +48,15 @@ const finished = (t: TestTenant, id: string) =>
 const reconcile = async (t: TestTenant, body: Record<string, unknown> = {}) =>
   finished(t, await start(t, body));
 
+/** A new tenant's card with one purchase the partner asked us to approve (and we did). */
+async function authorizedAtPartner(amount: number) {
+  const t = await newTenant(h);
+  const card = await cardOf(t);
+  const auth = await sandbox(t, { cardId: card.partnerCardId, type: 'authorization', amount, merchant });
+  expect(auth.approved).toBe(true);
+  return { t, card, auth };
+}
+
 const transactionOf = async (t: TestTenant, cardId: string, partnerTransactionId: string) => {
   const page = await ok(
     h.request('GET', `/v1/cards/${cardId}/transactions?limit=100`, { key: t.appKey }),
@@ -58,16 +67,7 @@ const transactionOf = async (t: TestTenant, cardId: string, partnerTransactionId
 
 describe('reconciliation, at its edges', () => {
   it('takes a webhook that arrives after reconciliation healed its record as a duplicate: the capture counts once', async () => {
-    const t = await newTenant(h);
-    const card = await cardOf(t);
-    const auth = await sandbox(t, {
-      cardId: card.partnerCardId,
-      type: 'authorization',
-      amount: 1_000,
-      currency: 'USD',
-      merchant,
-    });
-    expect(auth.approved).toBe(true);
+    const { t, card, auth } = await authorizedAtPartner(1_000);
     // The partner settles; its webhook is held back (a partner retrying after an outage).
     const clearing = await sandbox(t, {
       cardId: card.partnerCardId,
@@ -111,15 +111,7 @@ describe('reconciliation, at its edges', () => {
   });
 
   it('leaves a change younger than settleMs to the next run, then judges it', async () => {
-    const t = await newTenant(h);
-    const card = await cardOf(t);
-    const auth = await sandbox(t, {
-      cardId: card.partnerCardId,
-      type: 'authorization',
-      amount: 500,
-      currency: 'USD',
-      merchant,
-    });
+    const { t, card, auth } = await authorizedAtPartner(500);
     await sandbox(t, {
       cardId: card.partnerCardId,
       type: 'clearing',
