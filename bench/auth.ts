@@ -141,7 +141,6 @@ async function main(): Promise<void> {
     ),
     wftExecutionMs: histogramBetween(a.worker, b.worker, 'temporal_workflow_task_execution_latency'),
     localActivityMs: histogramBetween(a.worker, b.worker, 'temporal_local_activity_execution_latency'),
-    wftReplayMs: histogramBetween(a.worker, b.worker, 'temporal_workflow_task_replay_latency'),
     serverUpdateMs: histogramBetween(
       a.temporal,
       b.temporal,
