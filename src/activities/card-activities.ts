@@ -3,13 +3,12 @@ import { Context } from '@temporalio/activity';
 import { checkIssuance, resolveControls } from '../domain/policy';
 import type { CardControlsInput } from '../domain/controls';
 import { cardWorkflowId } from '../domain/ids';
-import { TRANSACTION_EVENT_TYPE, type CanonicalEvent } from '../domain/events';
-import { derivedId } from '../lib/ids';
-import { userSpendItemKey } from '../domain/ledger';
+import type { CanonicalEvent } from '../domain/events';
 import { windowStart } from '../domain/time-windows';
 import { Card } from '../db/models';
 import { getPartner, type PartnerRegistry } from '../partners/types';
 import { currentPolicy } from '../services/policies';
+import { moneyEventKey, moneyTransactionId, writeMoneyEvent } from '../services/money-events';
 import { storeCardSecret } from '../vault/card-vault';
 import type { Vault } from '../vault/vault';
 import type {
@@ -247,94 +246,10 @@ export function createCardActivities(deps: CardActivityDeps) {
      * ledger only then, so no event is counted twice even past its in-memory dedupe window.
      */
     async recordMoneyEvent(input: RecordMoneyEventInput): Promise<RecordMoneyEventResult> {
-      const { event: ev, entry } = input;
-      const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
-      const transactionId = derivedId('transaction', input.tenantId, ev.partner, entry.id);
-      const eventKey = `${ev.partner}:${ev.eventId}`;
-      // The common case in one statement (one round trip): the event, the snapshot and the outcome.
-      const { rows } = await knex.raw(
-        `WITH e AS (
-           INSERT INTO transaction_events (tenant_id, card_id, transaction_id, partner_transaction_id, type, amount,
-                  currency, source, delivery_id, event_key, data, occurred_at)
-           VALUES (:tenantId, :cardId, :transactionId, :partnerTransactionId, :type, :amount, :eventCurrency,
-                  :source, :deliveryId, :eventKey, :data::jsonb, :occurredAt)
-           ON CONFLICT (tenant_id, event_key) DO NOTHING RETURNING id
-         ),
-         t AS (
-           INSERT INTO transactions (id, tenant_id, card_id, partner, partner_transaction_id, status, currency,
-                  authorized_amount, held_amount, captured_amount, refunded_amount, reversed_amount, merchant,
-                  decline_code, flags, authorized_at)
-           SELECT :transactionId, :tenantId, :cardId, :partner, :partnerTransactionId, :status, :currency,
-                  :authorized, :held, :captured, :refunded, :reversed, :merchant::jsonb, :declineCode,
-                  :flags::text[], :authorizedAt
-            WHERE EXISTS (SELECT 1 FROM e)
-           ON CONFLICT (tenant_id, partner, partner_transaction_id) DO UPDATE SET
-                  status = EXCLUDED.status, authorized_amount = EXCLUDED.authorized_amount,
-                  held_amount = EXCLUDED.held_amount, captured_amount = EXCLUDED.captured_amount,
-                  refunded_amount = EXCLUDED.refunded_amount, reversed_amount = EXCLUDED.reversed_amount,
-                  merchant = EXCLUDED.merchant, decline_code = EXCLUDED.decline_code, flags = EXCLUDED.flags,
-                  authorized_at = EXCLUDED.authorized_at, updated_at = now()
-         ),
-         o AS (
-           INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
-           SELECT :tenantId, :deliveryId, 'applied', :eventId, :eventKind, :cardId, :outcomeDetails::jsonb
-            WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
-         ),
-         -- The transaction's contribution to its user's weekly spend (a delta on the week's row).
-         old AS (SELECT amount, week_start FROM user_spend_items WHERE tenant_id = :tenantId AND item_key = :itemKey),
-         d AS (SELECT :contribution::bigint - COALESCE((SELECT amount FROM old), 0) AS delta,
-                      COALESCE((SELECT week_start FROM old), :weekStart::timestamptz) AS ws
-                WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)),
-         us AS (
-           INSERT INTO user_spend_weeks AS w (tenant_id, user_id, week_start, spent)
-           SELECT :tenantId, :userId, d.ws, d.delta FROM d WHERE d.delta <> 0
-           ON CONFLICT (tenant_id, user_id, week_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
-         ),
-         ui AS (
-           INSERT INTO user_spend_items (tenant_id, item_key, user_id, week_start, amount)
-           SELECT :tenantId, :itemKey, :userId, d.ws, :contribution FROM d WHERE d.delta <> 0
-           ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
-         )
-         SELECT EXISTS (SELECT 1 FROM e) AS "inserted"`,
-        {
-          tenantId: input.tenantId,
-          cardId: input.cardId,
-          transactionId,
-          partnerTransactionId: entry.id,
-          type,
-          amount: 'amount' in ev ? ev.amount : 0,
-          eventCurrency: 'currency' in ev ? ev.currency : entry.currency,
-          source: input.source,
-          deliveryId: input.deliveryId,
-          eventKey,
-          data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
-          occurredAt: new Date(ev.occurredAtMs),
-          partner: ev.partner,
-          status: entry.status,
-          currency: entry.currency,
-          authorized: entry.authorized,
-          held: entry.held,
-          captured: entry.captured,
-          refunded: entry.refunded,
-          reversed: entry.reversed,
-          merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
-          declineCode: entry.declineCode,
-          flags: entry.allFlags,
-          authorizedAt: new Date(entry.atMs),
-          eventId: ev.eventId,
-          eventKind: ev.kind,
-          userId: input.userSpend?.userId ?? null,
-          itemKey: userSpendItemKey(ev.partner, entry.id),
-          weekStart: new Date(input.userSpend?.weekStartMs ?? 0),
-          contribution: input.userSpend?.contribution ?? 0,
-          outcomeDetails: JSON.stringify({
-            source: input.source,
-            transactionId,
-            ...(input.decision ? { decision: input.decision } : {}),
-          }),
-        },
-      );
-      if (rows[0].inserted) return { applied: true, priorDecision: null };
+      const { event: ev } = input;
+      const transactionId = moneyTransactionId(input);
+      const eventKey = moneyEventKey(input);
+      if (await writeMoneyEvent(knex, input)) return { applied: true, priorDecision: null };
       // Written before: by an earlier attempt of this very call (its commit key), or by another delivery.
       const prior = await knex('transaction_events').where({ tenantId: input.tenantId, eventKey }).first();
       const ours = prior?.data?.commitKey === input.commitKey;
@@ -350,6 +265,25 @@ export function createCardActivities(deps: CardActivityDeps) {
         });
       }
       return { applied: ours, priorDecision: prior?.data?.decision ?? null };
+    },
+
+    /**
+     * Authorizations the card decided without waiting for the database (see the authorize update):
+     * the API wrote each one's projection as it answered; this makes sure of it (a write the API did
+     * not live to make) and applies each one's weekly spend, in the card's order.
+     */
+    async projectMoneyEvents(input: { items: RecordMoneyEventInput[] }): Promise<{ written: number }> {
+      if (!input.items.length) return { written: 0 };
+      // One look for what is on record already (the API's writes, nearly always all of them).
+      const { rows } = await knex.raw(
+        `SELECT event_key AS "eventKey" FROM transaction_events WHERE tenant_id = ? AND event_key = ANY(?)`,
+        [input.items[0]!.tenantId, input.items.map(moneyEventKey)],
+      );
+      const known = new Set((rows as Array<{ eventKey: string }>).map((r) => r.eventKey));
+      let written = 0;
+      for (const item of input.items)
+        if (!known.has(moneyEventKey(item)) && (await writeMoneyEvent(knex, item))) written += 1;
+      return { written };
     },
 
     async recordOutcome(input: RecordOutcomeInput): Promise<void> {
@@ -402,6 +336,8 @@ export function createCardActivities(deps: CardActivityDeps) {
       weekStartMs: number;
       contribution: number;
       limit: number;
+      /** The card's sequence number of the write that will follow (see writeMoneyEvent). */
+      seq?: number;
     }): Promise<{ reserved: boolean; spent: number }> {
       const { rows } = await knex.raw(
         `WITH old AS (SELECT amount, week_start FROM user_spend_items WHERE tenant_id = :tenantId AND item_key = :itemKey),
@@ -419,14 +355,15 @@ export function createCardActivities(deps: CardActivityDeps) {
            RETURNING spent
          ),
          i AS (
-           INSERT INTO user_spend_items (tenant_id, item_key, user_id, week_start, amount)
-           SELECT :tenantId, :itemKey, :userId, d.ws, :contribution FROM d WHERE EXISTS (SELECT 1 FROM w)
-           ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount, updated_at = now()
+           INSERT INTO user_spend_items (tenant_id, item_key, user_id, week_start, amount, money_seq, last_delta)
+           SELECT :tenantId, :itemKey, :userId, d.ws, :contribution, :seq, d.delta FROM d WHERE EXISTS (SELECT 1 FROM w)
+           ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount,
+                  money_seq = EXCLUDED.money_seq, last_delta = EXCLUDED.last_delta, updated_at = now()
          )
          SELECT (SELECT delta FROM d) = 0 OR EXISTS (SELECT 1 FROM w) AS "reserved",
                 COALESCE((SELECT spent FROM w), (SELECT spent FROM user_spend_weeks x, d
                            WHERE x.tenant_id = :tenantId AND x.user_id = :userId AND x.week_start = d.ws), 0) AS "spent"`,
-        { ...input, weekStart: new Date(input.weekStartMs) },
+        { ...input, seq: input.seq ?? null, weekStart: new Date(input.weekStartMs) },
       );
       return { reserved: Boolean(rows[0].reserved), spent: Number(rows[0].spent) };
     },

@@ -110,6 +110,8 @@ export interface RecordMoneyEventInput {
   decision?: MoneyDecision;
   /** Unique per write the workflow makes: a retried attempt of the same write recognises its own row. */
   commitKey: string;
+  /** The card's sequence number of this write (commitKey is `m<seq>`): newer snapshots win. */
+  seq?: number;
 }
 
 export interface RecordMoneyEventResult {

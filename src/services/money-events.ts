@@ -1,0 +1,129 @@
+import type { Knex } from 'knex';
+import { TRANSACTION_EVENT_TYPE } from '../domain/events';
+import { userSpendItemKey } from '../domain/ledger';
+import { derivedId } from '../lib/ids';
+import type { RecordMoneyEventInput } from '../activities/types';
+
+/**
+ * One money event of a card, written in one statement (one round trip): the append-only event,
+ * the transaction's snapshot, the delivery's outcome and the user's weekly spend.
+ *
+ * - The event row is keyed by `partner:eventId`: a second write of the same event inserts nothing,
+ *   and only the write that inserted it writes the snapshot and the outcome.
+ * - The snapshot is kept only if it is newer (the card's sequence) than the one on record: an
+ *   authorization's projection may be written by the API and by the card, in either order.
+ * - The user's weekly spend is applied by the write that inserted the event (or a retry of it),
+ *   to the item only if newer than what it holds, with the change computed on the item's locked
+ *   row: writes of one item in any order, or at once, leave the week's total right.
+ *
+ * Returns whether this call inserted the event.
+ */
+export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput): Promise<boolean> {
+  const { event: ev, entry } = input;
+  const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
+  const transactionId = moneyTransactionId(input);
+  const { rows } = await knex.raw(
+    `WITH e AS (
+       INSERT INTO transaction_events (tenant_id, card_id, transaction_id, partner_transaction_id, type, amount,
+              currency, source, delivery_id, event_key, data, occurred_at)
+       VALUES (:tenantId, :cardId, :transactionId, :partnerTransactionId, :type, :amount, :eventCurrency,
+              :source, :deliveryId, :eventKey, :data::jsonb, :occurredAt)
+       ON CONFLICT (tenant_id, event_key) DO NOTHING RETURNING id
+     ),
+     t AS (
+       INSERT INTO transactions AS x (id, tenant_id, card_id, partner, partner_transaction_id, status, currency,
+              authorized_amount, held_amount, captured_amount, refunded_amount, reversed_amount, merchant,
+              decline_code, flags, authorized_at, money_seq)
+       SELECT :transactionId, :tenantId, :cardId, :partner, :partnerTransactionId, :status, :currency,
+              :authorized, :held, :captured, :refunded, :reversed, :merchant::jsonb, :declineCode,
+              :flags::text[], :authorizedAt, :seq
+        WHERE EXISTS (SELECT 1 FROM e)
+       ON CONFLICT (tenant_id, partner, partner_transaction_id) DO UPDATE SET
+              status = EXCLUDED.status, authorized_amount = EXCLUDED.authorized_amount,
+              held_amount = EXCLUDED.held_amount, captured_amount = EXCLUDED.captured_amount,
+              refunded_amount = EXCLUDED.refunded_amount, reversed_amount = EXCLUDED.reversed_amount,
+              merchant = EXCLUDED.merchant, decline_code = EXCLUDED.decline_code, flags = EXCLUDED.flags,
+              authorized_at = EXCLUDED.authorized_at, money_seq = EXCLUDED.money_seq, updated_at = now()
+        WHERE x.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR x.money_seq < EXCLUDED.money_seq
+     ),
+     o AS (
+       INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
+       SELECT :tenantId, :deliveryId, 'applied', :eventId, :eventKind, :cardId, :outcomeDetails::jsonb
+        WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
+     ),
+     -- This write holds the event: it inserted it, or it is a retry of the write that did.
+     mine AS (
+       SELECT 1 FROM e
+       UNION ALL
+       SELECT 1 FROM transaction_events
+        WHERE :userId::text IS NOT NULL AND tenant_id = :tenantId AND event_key = :eventKey
+          AND data->>'commitKey' = :commitKey
+     ),
+     -- The transaction's contribution to its user's weekly spend: the item takes it if it is newer
+     -- than what the item holds, and the change is computed on the item's locked, latest row (a
+     -- concurrent write of the same item waits for this one), then added to the week's total.
+     ui AS (
+       INSERT INTO user_spend_items AS i (tenant_id, item_key, user_id, week_start, amount, money_seq, last_delta)
+       SELECT :tenantId, :itemKey, :userId, :weekStart, :contribution, :seq, :contribution
+        WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM mine)
+       ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount,
+              last_delta = EXCLUDED.amount - i.amount, money_seq = EXCLUDED.money_seq, updated_at = now()
+        WHERE i.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR i.money_seq < EXCLUDED.money_seq
+       RETURNING last_delta, week_start
+     ),
+     us AS (
+       INSERT INTO user_spend_weeks AS w (tenant_id, user_id, week_start, spent)
+       SELECT :tenantId, :userId, ui.week_start, ui.last_delta FROM ui WHERE ui.last_delta <> 0
+       ON CONFLICT (tenant_id, user_id, week_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
+     )
+     SELECT EXISTS (SELECT 1 FROM e) AS "inserted"`,
+    {
+      tenantId: input.tenantId,
+      cardId: input.cardId,
+      transactionId,
+      partnerTransactionId: entry.id,
+      type,
+      amount: 'amount' in ev ? ev.amount : 0,
+      eventCurrency: 'currency' in ev ? ev.currency : entry.currency,
+      source: input.source,
+      deliveryId: input.deliveryId,
+      eventKey: moneyEventKey(input),
+      commitKey: input.commitKey,
+      seq: input.seq ?? null,
+      data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
+      occurredAt: new Date(ev.occurredAtMs),
+      partner: ev.partner,
+      status: entry.status,
+      currency: entry.currency,
+      authorized: entry.authorized,
+      held: entry.held,
+      captured: entry.captured,
+      refunded: entry.refunded,
+      reversed: entry.reversed,
+      merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
+      declineCode: entry.declineCode,
+      flags: entry.allFlags,
+      authorizedAt: new Date(entry.atMs),
+      eventId: ev.eventId,
+      eventKind: ev.kind,
+      userId: input.userSpend?.userId ?? null,
+      itemKey: userSpendItemKey(ev.partner, entry.id),
+      weekStart: new Date(input.userSpend?.weekStartMs ?? 0),
+      contribution: input.userSpend?.contribution ?? 0,
+      outcomeDetails: JSON.stringify({
+        source: input.source,
+        transactionId,
+        ...(input.decision ? { decision: input.decision } : {}),
+      }),
+    },
+  );
+  return Boolean(rows[0].inserted);
+}
+
+/** The key a money event is stored under (unique per tenant). */
+export const moneyEventKey = (input: Pick<RecordMoneyEventInput, 'event'>): string =>
+  `${input.event.partner}:${input.event.eventId}`;
+
+/** The transaction id a money event's row belongs to. */
+export const moneyTransactionId = (input: Pick<RecordMoneyEventInput, 'tenantId' | 'event' | 'entry'>) =>
+  derivedId('transaction', input.tenantId, input.event.partner, input.entry.id);
