@@ -20,8 +20,8 @@ const RECORD = process.env.RECORD_HISTORIES === '1';
 let h: Harness;
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness({ maxHistoryEvents: 30, holdExpiryMs: 2_000 });
-  t = await newTenant(h, { overrideApprovalThreshold: 10_000 });
+  h = await startHarness({ maxHistoryEvents: 30, holdExpiryMs: 2_000, projectionFlushMs: 1_000 });
+  t = await newTenant(h, { overrideApprovalThreshold: 10_000, authorizationTimeoutMs: 10_000 });
 });
 
 /** The authorization lifecycle: decisions, the transaction's events, a stand-in, retirement, hold expiry. */
@@ -208,6 +208,50 @@ async function scenarios(): Promise<Record<string, string>> {
       'reverted',
   );
   ids['card-override-expiry'] = expiring.id;
+
+  // Decided from the card's books (no weekly cap): a request and an increment answered in their
+  // own workflow task and written by the API, a redelivery checked against the database, a
+  // decline, a clearing through the card's own write, and the card's backstop write of them.
+  const books = await card();
+  const booksAuth = (transactionId: string, amount: number, o: { id?: string; mcc?: string } = {}) =>
+    sendEvent(
+      h,
+      t,
+      'authorization.request',
+      {
+        transactionId,
+        cardId: books.partnerCardId,
+        amount,
+        currency: 'USD',
+        merchant: { ...merchant, ...(o.mcc ? { mcc: o.mcc } : {}) },
+      },
+      { id: o.id },
+    );
+  const first = await booksAuth('tx-books', 1_500);
+  expect(first.body.approved).toBe(true);
+  await sendEvent(h, t, 'authorization.incremented', {
+    transactionId: 'tx-books',
+    cardId: books.partnerCardId,
+    amount: 500,
+  });
+  expect((await booksAuth('tx-books', 1_500, { id: first.eventId })).body.approved).toBe(true);
+  await booksAuth('tx-books-2', 700_000_000); // over the card's limit: declined from the books
+  await sendEvent(h, t, 'transaction.cleared', {
+    transactionId: 'tx-books',
+    cardId: books.partnerCardId,
+    amount: 2_000,
+    currency: 'USD',
+  });
+  await eventually(async () => {
+    const runs = await runsOf(h.temporal, cardWorkflowId(t.id, books.id));
+    // Payloads are base64: read as text, the local activity's marker names it.
+    const text = JSON.stringify(
+      runs.map((r) => r.history),
+      (k, v: unknown) => (k === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString() : v),
+    );
+    return text.includes('projectMoneyEvents');
+  }, 15_000);
+  ids['card-auth-from-books'] = books.id;
 
   const long = await card();
   for (let i = 0; i < 8; i++)

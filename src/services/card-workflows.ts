@@ -9,6 +9,8 @@ export interface CardWorkflowConfig {
   maxHistoryEvents?: number;
   /** Hold expiry in milliseconds instead of the program's days (tests). */
   holdExpiryMs?: number;
+  /** How soon the card makes its own write of a decision the API wrote as it answered (tests). */
+  projectionFlushMs?: number;
 }
 
 /** How every caller starts (or reaches) a card's workflow. */
@@ -17,7 +19,13 @@ export function cardStartOptions(cfg: CardWorkflowConfig, tenantId: string, card
     workflowId: cardWorkflowId(tenantId, cardId),
     taskQueue: cfg.taskQueue,
     args: [
-      { tenantId, cardId, maxHistoryEvents: cfg.maxHistoryEvents, holdExpiryMs: cfg.holdExpiryMs },
+      {
+        tenantId,
+        cardId,
+        maxHistoryEvents: cfg.maxHistoryEvents,
+        holdExpiryMs: cfg.holdExpiryMs,
+        projectionFlushMs: cfg.projectionFlushMs,
+      },
     ] as Parameters<typeof cardWorkflow>,
   };
 }

@@ -22,7 +22,14 @@ export interface IngestResult {
   status: number;
   body: Record<string, unknown>;
   /** For synchronous events: what to do next (decided by the authorization route). */
-  sync?: { tenantId: string; deliveryId: string; event: CanonicalEvent; cardId: string | null };
+  sync?: {
+    tenantId: string;
+    deliveryId: string;
+    event: CanonicalEvent;
+    cardId: string | null;
+    /** The event id was stored for the first time: no earlier delivery of it exists. */
+    fresh: boolean;
+  };
 }
 
 /** Partner adapters' inbound side; the sandbox is the one partner so far. */
@@ -249,7 +256,11 @@ export async function ingestDelivery(
 
   // Synchronous events (authorization requests) are answered by the card workflow's authorize update.
   if (synchronous)
-    return { status: 200, body: base, sync: { tenantId, deliveryId, event, cardId: r.cardId } };
+    return {
+      status: 200,
+      body: base,
+      sync: { tenantId, deliveryId, event, cardId: r.cardId, fresh: Boolean(r.fresh) && !req.replayOf },
+    };
   if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
   // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
   // outbox relay in the workers hands it to the card workflow.

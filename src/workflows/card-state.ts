@@ -3,6 +3,7 @@ import type { CardControls } from '../domain/controls';
 import type { CardActionType } from '../domain/overrides';
 import { emptyLedger, type Ledger } from '../domain/ledger';
 import type { ProgramForDecision } from '../domain/authorization';
+import type { RecordMoneyEventInput } from '../activities/types';
 
 /** An applied override that a timer will revert. */
 export interface PendingOverride {
@@ -55,6 +56,11 @@ export interface CardWorkflowState {
   runsSoFar: number;
   /** Monotonic counter for event keys of state transitions, so keys stay unique across runs. */
   transitionSeq: number;
+  /**
+   * Authorizations decided from the card's books whose database write the card has not yet made
+   * itself (the API makes it as it answers), oldest first; written before any other money write.
+   */
+  unprojected: Array<RecordMoneyEventInput & { decidedAtMs: number }>;
 }
 
 export const RECENT_RESULTS_KEPT = 500;
@@ -65,6 +71,11 @@ export interface CardWorkflowInput {
   cardId: string;
   /** Present when continuing as new. */
   state?: CardWorkflowState;
+  /**
+   * How long an authorization decided from the card's own books may wait for the card's own write
+   * of it (the API writes it as it answers; this is the backstop). Default 2 s; tests shorten it.
+   */
+  projectionFlushMs?: number;
   /** Continue as new after this many history events (tests force it low); Temporal's suggestion always applies. */
   maxHistoryEvents?: number;
   /** Overrides the program's holdExpiryDays (tests use seconds). */
@@ -94,5 +105,6 @@ export function initialState(tenantId: string, cardId: string): CardWorkflowStat
     issueRequestHash: null,
     runsSoFar: 0,
     transitionSeq: 0,
+    unprojected: [],
   };
 }

@@ -82,6 +82,17 @@ const LOCAL_DB_PATCH = 'local-db-activities';
 const USER_SPEND_PATCH = 'user-weekly-spend';
 /** The hold-expiry timer, the stand-in reconciliation and cancelling a card whose last authorization settled. */
 const LIFECYCLE_PATCH = 'authorization-lifecycle';
+/**
+ * A fresh authorization is decided from the card's books and answered in the same workflow task;
+ * its database write is the API's (as it answers) and the card's own a moment later (the backstop).
+ */
+const BOOKS_FIRST_PATCH = 'authorize-from-books';
+/**
+ * How long a decision from the books waits for the card's own write of it, by default: the API
+ * wrote it as it answered (nearly always), so this is the backstop for an API that died in between,
+ * kept rare (one workflow task per card per interval, one indexed look) to stay off the path.
+ */
+const PROJECTION_FLUSH_MS = 30_000;
 const db: CardActivities = new Proxy({} as CardActivities, {
   get: (_target, name: string) =>
     (patched(LOCAL_DB_PATCH) ? dbLocal : dbRemote)[name as keyof CardActivities],
@@ -494,7 +505,6 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     return state.program!;
   };
 
-  /** Writes a money event once and, only if this call wrote it, takes the new ledger. */
   /** The week (program time zone) an entry counts in for its user's weekly spend. */
   const weekOf = (e: LedgerEntry): number | null => {
     const p = state.program;
@@ -507,6 +517,52 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       : undefined;
   };
 
+  const flushMs = input.projectionFlushMs ?? PROJECTION_FLUSH_MS;
+  /**
+   * Makes sure the decisions taken from the books are on record (the API wrote them as it
+   * answered, unless it died first). Writes in any order are safe (see writeMoneyEvent).
+   */
+  const flushProjections = async (): Promise<void> => {
+    if (!state.unprojected.length) return;
+    const items = state.unprojected.slice();
+    await db.projectMoneyEvents({ items });
+    state.unprojected.splice(0, items.length);
+  };
+  const flushDueAt = (): number | null =>
+    state.unprojected.length ? state.unprojected[0]!.decidedAtMs + flushMs : null;
+
+  /** Takes the new ledger at once; the write is queued (see flushProjections) and returned. */
+  const commitFromBooks = (
+    input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
+    next: { ledger: Ledger; entry: LedgerEntry },
+    decision: MoneyDecision,
+  ) => {
+    state.moneySeq += 1;
+    const item = {
+      tenantId: state.tenantId,
+      cardId: state.cardId,
+      deliveryId: input.deliveryId,
+      source: input.source,
+      event: input.event,
+      entry: snapshotOf(next.entry),
+      decision,
+      commitKey: `m${state.moneySeq}`,
+      seq: state.moneySeq,
+      userSpend: userSpendFor(next.entry),
+      decidedAtMs: Date.now(),
+    };
+    state.ledger = next.ledger;
+    const hold = nextHoldExpiry();
+    // The first queued write, or a hold lapsing before the armed timer: the main loop re-arms.
+    if (!state.unprojected.length || (hold !== null && (armedDeadline === null || hold < armedDeadline)))
+      rearm = true;
+    state.unprojected.push(item);
+    markSeen(input.event.eventId, input.deliveryId);
+    const { decidedAtMs: _at, ...projection } = item;
+    return projection;
+  };
+
+  /** Writes a money event once and, only if this call wrote it, takes the new ledger. */
   const commitMoney = async (
     input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
     next: { ledger: Ledger; entry: LedgerEntry },
@@ -525,6 +581,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       entry: snapshotOf(next.entry),
       decision,
       commitKey: `m${state.moneySeq}`,
+      seq: state.moneySeq,
       userSpend: userSpendFor(next.entry),
     });
     if (result.applied) {
@@ -709,15 +766,19 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
         : decideIncrement(card, p, state.ledger, ev, now);
     // The user's weekly cap spans all their cards, so it is reserved atomically in the database.
     const userLimit = p.weeklySpendLimit ?? null;
-    if (d.approved && userLimit !== null && state.userId && patched(USER_SPEND_PATCH)) {
+    const reserving = Boolean(d.approved && userLimit !== null && state.userId && patched(USER_SPEND_PATCH));
+    if (reserving) {
       const r = await db.reserveUserSpend({
         tenantId: state.tenantId,
-        userId: state.userId,
+        userId: state.userId!,
         itemKey: userSpendItemKey(ev.partner, ev.transactionId),
         eventKey: `${ev.partner}:${ev.eventId}`,
         weekStartMs: weekOf(next.entry)!,
         contribution: userSpendOf(next.entry),
-        limit: userLimit,
+        limit: userLimit!,
+        // The write that follows is the card's next one: an older write of this item arriving
+        // after it (an authorization decided from the books) is then not counted again.
+        seq: state.moneySeq + 1,
       });
       if (!r.reserved) {
         d = {
@@ -736,11 +797,29 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     let result: AuthorizeResult = d.approved
       ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
       : { approved: false, approvedAmount: 0, declineCode: d.declineCode, duplicate: false };
-    const committed = await commitMoney({ deliveryId: req.deliveryId, source: 'partner', event: ev }, next, {
+    const decision: MoneyDecision = {
       ...result,
       reason: d.approved ? undefined : d.reason,
       policyVersion: p.version,
-    });
+    };
+    // A fresh request (no earlier delivery of it exists) needs nothing from the database once the
+    // rules are loaded: decided from the books and answered in this workflow task, with its write
+    // handed to the API and queued here. The books are the truth; the tables follow them.
+    if (req.fresh === true && !reserving && patched(BOOKS_FIRST_PATCH)) {
+      const projection = commitFromBooks(
+        { deliveryId: req.deliveryId, source: 'partner', event: ev },
+        next,
+        decision,
+      );
+      if (d.approved && ev.kind === 'authorization.request') state.approvals += 1;
+      remember(key, result);
+      return { ...result, projection };
+    }
+    const committed = await commitMoney(
+      { deliveryId: req.deliveryId, source: 'partner', event: ev },
+      next,
+      decision,
+    );
     if (!committed.applied && committed.priorDecision) {
       // Decided before (a redelivery past the in-memory window): the same answer again.
       result = {
@@ -830,6 +909,8 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
 
   /** Timers: the card's expiry, each override's expiry and each hold's expiry. */
   const processDue = async (): Promise<void> => {
+    const flushAt = flushDueAt();
+    if (flushAt !== null && flushAt <= Date.now()) await flushProjections();
     if (patched(LIFECYCLE_PATCH)) {
       // A hold the partner never settled lapses: released as an expiry the platform writes itself.
       for (const e of holdsDue()) {
@@ -870,6 +951,8 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     const times = state.pendingOverrides.map((o) => o.revertAtMs);
     const hold = nextHoldExpiry();
     if (hold !== null && patched(LIFECYCLE_PATCH)) times.push(hold);
+    const flushAt = flushDueAt();
+    if (flushAt !== null) times.push(flushAt);
     if (state.expiresAtMs !== null && state.status !== 'new' && !isTerminal(state.status as CardStatus))
       times.push(state.expiresAtMs);
     return times.length ? Math.min(...times) : null;
@@ -897,6 +980,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     }
   }
   await condition(allHandlersFinished);
+  await mutex.run(flushProjections);
   // Settled transactions older than every spending window only matter for all_time: fold them in.
   const p = state.program;
   if (p)

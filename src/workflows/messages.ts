@@ -8,6 +8,7 @@ import type { CardControlsInput } from '../domain/controls';
 import type { CardActionType } from '../domain/overrides';
 import type { CanonicalEvent } from '../domain/events';
 import type { DeclineCode } from '../domain/authorization';
+import type { RecordMoneyEventInput } from '../activities/types';
 
 export const CARD_TASK_QUEUE = 'vcn-cards';
 export { cardWorkflowId } from '../domain/ids';
@@ -108,6 +109,13 @@ export interface AuthorizeInput {
    * once (the stand-in), not twice (a decision nobody hears, then its reversal).
    */
   deadlineAtMs?: number;
+  /**
+   * The API stored this event id for the first time (no earlier delivery of it exists, so none
+   * can have been decided): the card may decide from its own books alone and leave the database
+   * write to the API and to itself a moment later. A redelivery (false or absent) is checked
+   * against the database before it is decided.
+   */
+  fresh?: boolean;
 }
 
 export interface AuthorizeResult {
@@ -116,6 +124,12 @@ export interface AuthorizeResult {
   declineCode: DeclineCode | null;
   /** True when this answers a request already decided (a redelivery). */
   duplicate: boolean;
+  /**
+   * A decision the card made without waiting for the database: what the API writes as it answers
+   * (the event, the transaction's snapshot and the delivery's outcome). The card writes it too, a
+   * moment later, in case the API does not live to.
+   */
+  projection?: RecordMoneyEventInput;
 }
 
 export const partnerEventSignal = defineSignal<[PartnerEventInput]>('partnerEvent');

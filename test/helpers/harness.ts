@@ -13,6 +13,7 @@ import { createApiKey } from '../../src/services/api-keys';
 import { Vault } from '../../src/vault/vault';
 import { createWorker } from '../../src/worker/create-worker';
 import { startOutboxRelay } from '../../src/services/outbox';
+import type { CardWorkflowConfig } from '../../src/services/card-workflows';
 import { readStackInfo, type TestStackInfo } from '../setup/stack-file';
 
 export interface ApiResponse<T = any> {
@@ -84,6 +85,8 @@ export async function startHarness(
     maxHistoryEvents?: number;
     /** Holds lapse after this many milliseconds instead of the program's days. */
     holdExpiryMs?: number;
+    /** How soon a card makes its own write of a decision the API wrote (default: the workflow's). */
+    projectionFlushMs?: number;
     sweepIntervalMs?: number;
     temporalAddress?: string;
     /**
@@ -109,6 +112,12 @@ export async function startHarness(
   const temporal = await connectClient(stack.temporalAddress, stack.temporalNamespace);
   const connection = temporal.connection;
   const taskQueue = `test-${newId('card').slice(5)}`;
+  const cards: CardWorkflowConfig = {
+    taskQueue,
+    maxHistoryEvents: opts.maxHistoryEvents,
+    holdExpiryMs: opts.holdExpiryMs,
+    projectionFlushMs: opts.projectionFlushMs,
+  };
   // JSON lines to the run's log file only (the reveal test searches it for card numbers).
   const logger = createLogger({ name: 'test-api', level: 'info', file: stack.logFile, stdout: false });
 
@@ -132,7 +141,7 @@ export async function startHarness(
       reconciliation: {
         client: temporal,
         publicUrl: () => baseUrl,
-        cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents, holdExpiryMs: opts.holdExpiryMs },
+        cards,
       },
     });
     worker = created.worker;
@@ -153,7 +162,7 @@ export async function startHarness(
     temporal,
     vault,
     logger,
-    cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents, holdExpiryMs: opts.holdExpiryMs },
+    cards,
     config: {
       publicUrl: baseUrl,
       temporalUiUrl: 'http://127.0.0.1:8233',
@@ -169,7 +178,7 @@ export async function startHarness(
       knex,
       vault,
       temporal,
-      cards: { taskQueue, maxHistoryEvents: opts.maxHistoryEvents, holdExpiryMs: opts.holdExpiryMs },
+      cards,
       log: logger,
     },
     opts.sweepIntervalMs ?? 200,

@@ -7,6 +7,8 @@ import { currentPolicy } from '../../services/policies';
 import type { CardWorkflowConfig } from '../../services/card-workflows';
 import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages';
 import { cardWorkflowId } from '../../domain/ids';
+import { writeMoneyEvent } from '../../services/money-events';
+import type { RecordMoneyEventInput } from '../../activities/types';
 
 export interface Answer {
   approved: boolean;
@@ -55,6 +57,39 @@ async function deadlineRules(knex: Knex, tenantId: string) {
 }
 
 /**
+ * Writes a decision the card took from its books (the event, the transaction's snapshot, the
+ * delivery's outcome), waiting at most until `by` (epoch ms; null: no bound). A failed or slow
+ * write is not the partner's problem: the card makes the same write itself shortly after.
+ */
+async function writeProjection(
+  deps: { knex: Knex; log: Logger },
+  projection: RecordMoneyEventInput,
+  by: number | null,
+): Promise<void> {
+  const write = writeMoneyEvent(deps.knex, projection).then(
+    () => 'written' as const,
+    (err: unknown) => {
+      deps.log.warn(
+        { err: String(err), deliveryId: projection.deliveryId },
+        'decision answered; its write is left to the card',
+      );
+      return 'failed' as const;
+    },
+  );
+  if (by === null) {
+    await write;
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(0, by - Date.now()));
+  });
+  const r = await Promise.race([write, late]).finally(() => clearTimeout(timer));
+  if (r === 'late')
+    deps.log.warn({ deliveryId: projection.deliveryId }, 'decision answered before its write finished');
+}
+
+/**
  * Answers a synchronous authorization within the program's deadline. The card workflow decides
  * (it is the only writer of the card's balance); if it has not answered in time, the program's
  * stand-in decision is the answer, recorded as STAND_IN, and when the workflow's own decision
@@ -71,7 +106,11 @@ export async function authorizeWithDeadline(
     receivedAtMs?: number;
     /** An operator's replay of a stored request: nobody acts on this answer, so no stand-in is booked. */
     replay?: boolean;
+    /** The event id was stored for the first time (see AuthorizeInput.fresh). */
+    fresh?: boolean;
   },
+  /** Filled with where the time went (ms): the card's answer, and the API's write of it. */
+  timing: { card?: number; write?: number } = {},
 ): Promise<Answer> {
   const { knex } = deps;
   const ev = req.event as Extract<
@@ -100,6 +139,7 @@ export async function authorizeWithDeadline(
   const answerBy = (req.receivedAtMs ?? Date.now()) + policy.authorizationTimeoutMs - ANSWER_MARGIN_MS;
   const deadlineAt = answerBy - STAND_IN_WRITE_MS;
   const handle = deps.temporal.workflow.getHandle(cardWorkflowId(req.tenantId, req.cardId));
+  const started = performance.now();
   // The same update id every attempt: a retry reaches the same decision, never a second one.
   const attempt = (): Promise<AuthorizeResult> =>
     handle.executeUpdate(authorizeUpdate, {
@@ -111,6 +151,7 @@ export async function authorizeWithDeadline(
           policyVersion: policy.version,
           // Past it the card refuses the request unseen: the stand-in is the answer by then.
           ...(req.replay ? {} : { deadlineAtMs: deadlineAt }),
+          ...(req.fresh && !req.replay ? { fresh: true } : {}),
         },
       ],
     });
@@ -140,7 +181,18 @@ export async function authorizeWithDeadline(
     ),
     deadline,
   ]).finally(() => clearTimeout(timer));
-  if (first !== 'deadline' && 'r' in first) return toAnswer(first.r);
+  if (first !== 'deadline' && 'r' in first) {
+    timing.card = performance.now() - started;
+    // Decided from the card's books: its write is ours to make before the answer leaves, so what
+    // the partner is told is on record when it (or the app) asks next. Bounded by the deadline:
+    // the card writes it too, a moment later.
+    if (first.r.projection) {
+      const w0 = performance.now();
+      await writeProjection(deps, first.r.projection, answerBy);
+      timing.write = performance.now() - w0;
+    }
+    return toAnswer(first.r);
+  }
   if (first !== 'deadline' && first.err instanceof WorkflowNotFoundError) {
     // The card's workflow has ended (a canceled or expired card): nothing can be approved on it.
     await record('applied', {
@@ -231,8 +283,13 @@ export async function authorizeWithDeadline(
   if (outcome === 'late')
     deps.log.warn({ deliveryId: req.deliveryId }, 'stand-in answered before its record was written');
   // The update may still complete (or fail) after the answer; the card reconciles either way.
-  update.catch((err: unknown) =>
-    deps.log.info({ err: String(err), deliveryId: req.deliveryId }, 'authorize finished after the stand-in'),
+  update.then(
+    (r) => (r.projection ? writeProjection(deps, r.projection, null) : undefined),
+    (err: unknown) =>
+      deps.log.info(
+        { err: String(err), deliveryId: req.deliveryId },
+        'authorize finished after the stand-in',
+      ),
   );
   return standIn;
 }

@@ -35,13 +35,17 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
       requestId: ctx.state.requestId,
     });
     const t1 = performance.now();
+    const split: { card?: number; write?: number } = {};
     ctx.status = result.status;
     ctx.body = result.sync
-      ? { ...result.body, ...(await authorizeWithDeadline(wh, { ...result.sync, receivedAtMs })) }
+      ? { ...result.body, ...(await authorizeWithDeadline(wh, { ...result.sync, receivedAtMs }, split)) }
       : result.body;
-    // Where the time went (standard Server-Timing): storing the delivery, then the card's decision.
+    // Where the time went (standard Server-Timing): storing the delivery, then the decision (the
+    // card's answer, and the API's write of it).
     const timing = [`ingest;dur=${(t1 - t0).toFixed(1)}`];
     if (result.sync) timing.push(`decide;dur=${(performance.now() - t1).toFixed(1)}`);
+    if (split.card !== undefined) timing.push(`card;dur=${split.card.toFixed(1)}`);
+    if (split.write !== undefined) timing.push(`write;dur=${split.write.toFixed(1)}`);
     ctx.set('server-timing', timing.join(', '));
   });
   return router;
