@@ -3,27 +3,11 @@ import { TRANSACTION_EVENT_TYPE } from '../domain/events';
 import { userSpendItemKey } from '../domain/ledger';
 import { derivedId } from '../lib/ids';
 import type { RecordMoneyEventInput } from '../activities/types';
+import { preparedStatement } from '../db/prepared';
 
-/**
- * One money event of a card, written in one statement (one round trip): the append-only event,
- * the transaction's snapshot, the delivery's outcome and the user's weekly spend.
- *
- * - The event row is keyed by `partner:eventId`: a second write of the same event inserts nothing,
- *   and only the write that inserted it writes the snapshot and the outcome.
- * - The snapshot is kept only if it is newer (the card's sequence) than the one on record: an
- *   authorization's projection may be written by the API and by the card, in either order.
- * - The user's weekly spend is applied by the write that inserted the event (or a retry of it),
- *   to the item only if newer than what it holds, with the change computed on the item's locked
- *   row: writes of one item in any order, or at once, leave the week's total right.
- *
- * Returns whether this call inserted the event.
- */
-export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput): Promise<boolean> {
-  const { event: ev, entry } = input;
-  const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
-  const transactionId = moneyTransactionId(input);
-  const { rows } = await knex.raw(
-    `WITH e AS (
+const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
+  'write_money_event',
+  `WITH e AS (
        INSERT INTO transaction_events (tenant_id, card_id, transaction_id, partner_transaction_id, type, amount,
               currency, source, delivery_id, event_key, data, occurred_at)
        VALUES (:tenantId, :cardId, :transactionId, :partnerTransactionId, :type, :amount, :eventCurrency,
@@ -77,47 +61,66 @@ export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput):
        ON CONFLICT (tenant_id, user_id, week_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
      )
      SELECT EXISTS (SELECT 1 FROM e) AS "inserted"`,
-    {
-      tenantId: input.tenantId,
-      cardId: input.cardId,
-      transactionId,
-      partnerTransactionId: entry.id,
-      type,
-      amount: 'amount' in ev ? ev.amount : 0,
-      eventCurrency: 'currency' in ev ? ev.currency : entry.currency,
+);
+
+/**
+ * One money event of a card, written in one statement (one round trip): the append-only event,
+ * the transaction's snapshot, the delivery's outcome and the user's weekly spend.
+ *
+ * - The event row is keyed by `partner:eventId`: a second write of the same event inserts nothing,
+ *   and only the write that inserted it writes the snapshot and the outcome.
+ * - The snapshot is kept only if it is newer (the card's sequence) than the one on record: an
+ *   authorization's projection may be written by the API and by the card, in either order.
+ * - The user's weekly spend is applied by the write that inserted the event (or a retry of it),
+ *   to the item only if newer than what it holds, with the change computed on the item's locked
+ *   row: writes of one item in any order, or at once, leave the week's total right.
+ *
+ * Returns whether this call inserted the event.
+ */
+export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput): Promise<boolean> {
+  const { event: ev, entry } = input;
+  const type = TRANSACTION_EVENT_TYPE[ev.kind]!;
+  const transactionId = moneyTransactionId(input);
+  const rows = await WRITE_MONEY_EVENT.run(knex, {
+    tenantId: input.tenantId,
+    cardId: input.cardId,
+    transactionId,
+    partnerTransactionId: entry.id,
+    type,
+    amount: 'amount' in ev ? ev.amount : 0,
+    eventCurrency: 'currency' in ev ? ev.currency : entry.currency,
+    source: input.source,
+    deliveryId: input.deliveryId,
+    eventKey: moneyEventKey(input),
+    commitKey: input.commitKey,
+    seq: input.seq ?? null,
+    data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
+    occurredAt: new Date(ev.occurredAtMs),
+    partner: ev.partner,
+    status: entry.status,
+    currency: entry.currency,
+    authorized: entry.authorized,
+    held: entry.held,
+    captured: entry.captured,
+    refunded: entry.refunded,
+    reversed: entry.reversed,
+    merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
+    declineCode: entry.declineCode,
+    flags: entry.allFlags,
+    authorizedAt: new Date(entry.atMs),
+    eventId: ev.eventId,
+    eventKind: ev.kind,
+    userId: input.userSpend?.userId ?? null,
+    itemKey: userSpendItemKey(ev.partner, entry.id),
+    weekStart: new Date(input.userSpend?.weekStartMs ?? 0),
+    contribution: input.userSpend?.contribution ?? 0,
+    outcomeDetails: JSON.stringify({
       source: input.source,
-      deliveryId: input.deliveryId,
-      eventKey: moneyEventKey(input),
-      commitKey: input.commitKey,
-      seq: input.seq ?? null,
-      data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
-      occurredAt: new Date(ev.occurredAtMs),
-      partner: ev.partner,
-      status: entry.status,
-      currency: entry.currency,
-      authorized: entry.authorized,
-      held: entry.held,
-      captured: entry.captured,
-      refunded: entry.refunded,
-      reversed: entry.reversed,
-      merchant: entry.merchant ? JSON.stringify(entry.merchant) : null,
-      declineCode: entry.declineCode,
-      flags: entry.allFlags,
-      authorizedAt: new Date(entry.atMs),
-      eventId: ev.eventId,
-      eventKind: ev.kind,
-      userId: input.userSpend?.userId ?? null,
-      itemKey: userSpendItemKey(ev.partner, entry.id),
-      weekStart: new Date(input.userSpend?.weekStartMs ?? 0),
-      contribution: input.userSpend?.contribution ?? 0,
-      outcomeDetails: JSON.stringify({
-        source: input.source,
-        transactionId,
-        ...(input.decision ? { decision: input.decision } : {}),
-      }),
-    },
-  );
-  return Boolean(rows[0].inserted);
+      transactionId,
+      ...(input.decision ? { decision: input.decision } : {}),
+    }),
+  });
+  return Boolean(rows[0]!.inserted);
 }
 
 /** The key a money event is stored under (unique per tenant). */
