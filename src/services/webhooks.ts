@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedStatement } from '../db/prepared';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { CanonicalEvent } from '../domain/events';
@@ -149,6 +150,29 @@ function judge(
 }
 
 /**
+ * A webhook subscription, read at most once a second per API process: it is on every delivery's
+ * path (a round trip, and on a small host the socket writes are much of a request's cost). A change
+ * made through this process's admin API (a pause, a rotated secret) is seen at once
+ * (forgetSubscription); one made through another process within the second.
+ */
+type SubscriptionRow = Parameters<typeof judge>[1] & { id: string; tenantId: string };
+const subscriptionCache = new Map<string, { at: number; row: SubscriptionRow | undefined }>();
+const SUBSCRIPTION_CACHE_MS = 1_000;
+async function subscriptionOf(knex: Knex, partner: string, id: string) {
+  const key = `${partner}/${id}`;
+  const hit = subscriptionCache.get(key);
+  if (hit && Date.now() - hit.at < SUBSCRIPTION_CACHE_MS) return hit.row;
+  const row: SubscriptionRow | undefined = await knex('partner_subscriptions').where({ id, partner }).first();
+  if (subscriptionCache.size > 10_000) subscriptionCache.clear();
+  subscriptionCache.set(key, { at: Date.now(), row });
+  return row;
+}
+/** Drops a subscription's cached row after a change to it. */
+export function forgetSubscription(partner: string, id: string): void {
+  subscriptionCache.delete(`${partner}/${id}`);
+}
+
+/**
  * Ingests one delivery: stores it exactly as received, verifies its signature, parses and
  * normalizes it, dedupes it on the partner's event id and queues it in the outbox (handed to the
  * card workflow right after the answer when possible). Every path ends with an outcome.
@@ -170,9 +194,7 @@ export async function ingestDelivery(
   },
 ): Promise<IngestResult> {
   const { knex } = deps;
-  const sub = await knex('partner_subscriptions')
-    .where({ id: req.subscriptionId, partner: req.partner })
-    .first();
+  const sub = await subscriptionOf(knex, req.partner, req.subscriptionId);
   const normalize = NORMALIZERS[req.partner];
   if (!sub || !normalize)
     return { status: 404, body: { error: { code: 'NOT_FOUND', message: 'no such webhook subscription' } } };
@@ -210,8 +232,39 @@ export async function ingestDelivery(
 
   const event = verdict.event;
   const synchronous = SYNCHRONOUS_KINDS.includes(event.kind);
-  const { rows } = await knex.raw(
-    `WITH d AS (${STORE_DELIVERY}),
+  const rows = await INGEST_EVENT.run(knex, {
+    ...delivery,
+    partnerCardId: event.partnerCardId,
+    eventId: event.eventId,
+    eventKind: event.kind,
+    event: JSON.stringify(event),
+    replay: Boolean(req.replayOf),
+    synchronous,
+  });
+  const r = rows[0]!;
+
+  // Synchronous events (authorization requests) are answered by the card workflow's authorize update.
+  if (synchronous)
+    return {
+      status: 200,
+      body: base,
+      sync: { tenantId, deliveryId, event, cardId: r.cardId, fresh: Boolean(r.fresh) && !req.replayOf },
+    };
+  if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
+  // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
+  // outbox relay in the workers hands it to the card workflow.
+  return { status: 200, body: { ...base, duplicate: false } };
+}
+
+/** The raw delivery, exactly as received (skipped for an operator's replay of a stored one). */
+const STORE_DELIVERY = `INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, partner, headers, raw_body, request_id)
+  SELECT :id, :tenantId, :subscriptionId, :partner, :headers::jsonb, :rawBody, :requestId WHERE :store
+  RETURNING id`;
+
+/** A normalized event's delivery, dedupe key, outbox row and outcome: one prepared statement. */
+const INGEST_EVENT = preparedStatement<{ cardId: string | null; queued: string | null; fresh: boolean }>(
+  'ingest_event',
+  `WITH d AS (${STORE_DELIVERY}),
      c AS (SELECT id FROM cards WHERE tenant_id = :tenantId AND partner = :partner AND partner_card_id = :partnerCardId),
      k AS (
        INSERT INTO webhook_event_keys (tenant_id, partner, event_id, delivery_id)
@@ -242,32 +295,4 @@ export async function ingestDelivery(
      )
      SELECT (SELECT id FROM c) AS "cardId", (SELECT status FROM q) AS "queued",
             EXISTS (SELECT 1 FROM k) AS "fresh"`,
-    {
-      ...delivery,
-      partnerCardId: event.partnerCardId,
-      eventId: event.eventId,
-      eventKind: event.kind,
-      event: JSON.stringify(event),
-      replay: Boolean(req.replayOf),
-      synchronous,
-    },
-  );
-  const r = rows[0] as { cardId: string | null; queued: string | null; fresh: boolean };
-
-  // Synchronous events (authorization requests) are answered by the card workflow's authorize update.
-  if (synchronous)
-    return {
-      status: 200,
-      body: base,
-      sync: { tenantId, deliveryId, event, cardId: r.cardId, fresh: Boolean(r.fresh) && !req.replayOf },
-    };
-  if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };
-  // The acknowledgement never waits on Temporal: the delivery is stored and queued, and the
-  // outbox relay in the workers hands it to the card workflow.
-  return { status: 200, body: { ...base, duplicate: false } };
-}
-
-/** The raw delivery, exactly as received (skipped for an operator's replay of a stored one). */
-const STORE_DELIVERY = `INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, partner, headers, raw_body, request_id)
-  SELECT :id, :tenantId, :subscriptionId, :partner, :headers::jsonb, :rawBody, :requestId WHERE :store
-  RETURNING id`;
+);

@@ -4,7 +4,7 @@ import { ApiError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
 import { SANDBOX_EVENT_TYPES } from '../../partners/sandbox/events';
 import { createSubscription, newWebhookSecret, subscriptionSecretAad } from '../../services/tenants';
-import { ingestDelivery } from '../../services/webhooks';
+import { forgetSubscription, ingestDelivery } from '../../services/webhooks';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
@@ -249,6 +249,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     await knex('partner_subscriptions')
       .where({ id: sub.id })
       .update({ ...body, updatedAt: knex.fn.now() });
+    forgetSubscription(sub.partner, sub.id);
     ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first());
   });
 
@@ -269,6 +270,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
           secretEncrypted: deps.vault.sealString(secret, subscriptionSecretAad(sub.tenantId, sub.id)),
           updatedAt: knex.fn.now(),
         });
+      forgetSubscription(sub.partner, sub.id);
       ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first(), secret);
     },
   );
