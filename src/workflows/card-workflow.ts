@@ -537,20 +537,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     next: { ledger: Ledger; entry: LedgerEntry },
     decision: MoneyDecision,
   ) => {
-    state.moneySeq += 1;
-    const item = {
-      tenantId: state.tenantId,
-      cardId: state.cardId,
-      deliveryId: input.deliveryId,
-      source: input.source,
-      event: input.event,
-      entry: snapshotOf(next.entry),
-      decision,
-      commitKey: `m${state.moneySeq}`,
-      seq: state.moneySeq,
-      userSpend: userSpendFor(next.entry),
-      decidedAtMs: Date.now(),
-    };
+    const item = { ...nextWrite(input, next, decision), decidedAtMs: Date.now() };
     state.ledger = next.ledger;
     const hold = nextHoldExpiry();
     // The first queued write, or a hold lapsing before the armed timer: the main loop re-arms.
@@ -562,17 +549,14 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     return projection;
   };
 
-  /** Writes a money event once and, only if this call wrote it, takes the new ledger. */
-  const commitMoney = async (
+  /** The card's next money write (its sequence number taken). */
+  const nextWrite = (
     input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
     next: { ledger: Ledger; entry: LedgerEntry },
     decision?: MoneyDecision,
   ) => {
-    // The week needs the program's time zone: load the rules if this card has none yet (a refresh
-    // here would undo the authorization path's policy-version check and reload every 10 s).
-    if (state.userId && !state.program && patched(USER_SPEND_PATCH)) await program();
     state.moneySeq += 1;
-    const result = await db.recordMoneyEvent({
+    return {
       tenantId: state.tenantId,
       cardId: state.cardId,
       deliveryId: input.deliveryId,
@@ -583,7 +567,19 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       commitKey: `m${state.moneySeq}`,
       seq: state.moneySeq,
       userSpend: userSpendFor(next.entry),
-    });
+    };
+  };
+
+  /** Writes a money event once and, only if this call wrote it, takes the new ledger. */
+  const commitMoney = async (
+    input: { deliveryId: string | null; source: PartnerEventInput['source']; event: CanonicalEvent },
+    next: { ledger: Ledger; entry: LedgerEntry },
+    decision?: MoneyDecision,
+  ) => {
+    // The week needs the program's time zone: load the rules if this card has none yet (a refresh
+    // here would undo the authorization path's policy-version check and reload every 10 s).
+    if (state.userId && !state.program && patched(USER_SPEND_PATCH)) await program();
+    const result = await db.recordMoneyEvent(nextWrite(input, next, decision));
     if (result.applied) {
       state.ledger = next.ledger;
       // A new hold that lapses before the timer the main loop armed: re-arm it.
