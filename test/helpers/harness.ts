@@ -169,7 +169,17 @@ export async function startHarness(
       temporalNamespace: stack.temporalNamespace,
       bodyLimitBytes: 1024 * 1024,
       sandboxEnabled: true,
-      reconciliation: { settleMs: 0, pageSize: 50, slices: 3, ...opts.reconciliation },
+      reconciliation: {
+        settleMs: 0,
+        pageSize: 50,
+        slices: 3,
+        // Every tenant made here gets its reconciliation schedule (POST /admin/tenants). At the
+        // default hourly interval (epoch-aligned) it fired at the top of the hour inside whatever
+        // test was running: CI once saw a healing run nobody asked for mid-test. A century apart,
+        // the next run is in 2070.
+        intervalMs: 100 * 365 * 86_400_000,
+        ...opts.reconciliation,
+      },
     },
   });
   server.on('request', app.callback());
