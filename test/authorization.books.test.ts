@@ -1,10 +1,9 @@
-import { cardWorkflowId } from '../src/domain/ids';
 import { writeMoneyEvent } from '../src/services/money-events';
 import type { RecordMoneyEventInput } from '../src/activities/types';
-import { authorizeUpdate, type AuthorizeResult } from '../src/workflows/messages';
+import type { AuthorizeResult } from '../src/workflows/messages';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
-import { merchant, outcomesOf, sendEvent } from './helpers/webhooks';
+import { authorizeDirectly, merchant, outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
 /**
@@ -32,26 +31,7 @@ async function setup(): Promise<{
 
 /** The authorize update as the API sends it for a first delivery, without the API (nor its write). */
 const decideFresh = (t: TestTenant, card: { id: string; partnerCardId: string }, transactionId: string) =>
-  h.temporal.workflow.getHandle(cardWorkflowId(t.id, card.id)).executeUpdate(authorizeUpdate, {
-    updateId: `auth:evt_${transactionId}`,
-    args: [
-      {
-        deliveryId: null,
-        fresh: true,
-        event: {
-          kind: 'authorization.request',
-          eventId: `evt_${transactionId}`,
-          partner: 'sandbox',
-          partnerCardId: card.partnerCardId,
-          occurredAtMs: Date.now(),
-          transactionId,
-          amount: 400,
-          currency: 'USD',
-          merchant,
-        },
-      },
-    ],
-  });
+  authorizeDirectly(h, t, card, transactionId, { fresh: true });
 
 const weekSpent = async (t: TestTenant, userId: string): Promise<number> =>
   Number(

@@ -1,10 +1,9 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import type { ProgramPolicy } from '../src/domain/policy';
-import { authorizeUpdate } from '../src/workflows/messages';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
-import { merchant, sendEvent } from './helpers/webhooks';
+import { authorizeDirectly, merchant, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
 let h: Harness;
@@ -156,28 +155,8 @@ describe('real-time authorization', () => {
   it('refuses unseen a request that reaches the card after the partner stopped waiting, and answers a decided one as before', async () => {
     const t = await tenant();
     const card = await cardFor(t);
-    const handle = h.temporal.workflow.getHandle(`card:${t.id}:${card.id}`);
-    const request = (transactionId: string, deadlineAtMs?: number, updateId = `auth:evt_${transactionId}`) =>
-      handle.executeUpdate(authorizeUpdate, {
-        updateId,
-        args: [
-          {
-            deliveryId: null,
-            deadlineAtMs,
-            event: {
-              kind: 'authorization.request',
-              eventId: `evt_${transactionId}`,
-              partner: 'sandbox',
-              partnerCardId: card.partnerCardId,
-              occurredAtMs: Date.now(),
-              transactionId,
-              amount: 400,
-              currency: 'USD',
-              merchant,
-            },
-          },
-        ],
-      });
+    const request = (transactionId: string, deadlineAtMs?: number, updateId?: string) =>
+      authorizeDirectly(h, t, card, transactionId, { deadlineAtMs, updateId });
     const late = uniq('txn');
     const refused = await request(late, Date.now() - 1_000).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
