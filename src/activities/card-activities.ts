@@ -269,8 +269,7 @@ export function createCardActivities(deps: CardActivityDeps) {
 
     /**
      * Authorizations the card decided without waiting for the database (see the authorize update):
-     * the API wrote each one's projection as it answered; this makes sure of it (a write the API did
-     * not live to make) and applies each one's weekly spend, in the card's order.
+     * the API wrote each one as it answered; this writes any it did not live to write.
      */
     async projectMoneyEvents(input: { items: RecordMoneyEventInput[] }): Promise<{ written: number }> {
       if (!input.items.length) return { written: 0 };

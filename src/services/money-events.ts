@@ -35,21 +35,13 @@ const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
        SELECT :tenantId, :deliveryId, 'applied', :eventId, :eventKind, :cardId, :outcomeDetails::jsonb
         WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
      ),
-     -- This write holds the event: it inserted it, or it is a retry of the write that did.
-     mine AS (
-       SELECT 1 FROM e
-       UNION ALL
-       SELECT 1 FROM transaction_events
-        WHERE :userId::text IS NOT NULL AND tenant_id = :tenantId AND event_key = :eventKey
-          AND data->>'commitKey' = :commitKey
-     ),
      -- The transaction's contribution to its user's weekly spend: the item takes it if it is newer
      -- than what the item holds, and the change is computed on the item's locked, latest row (a
      -- concurrent write of the same item waits for this one), then added to the week's total.
      ui AS (
        INSERT INTO user_spend_items AS i (tenant_id, item_key, user_id, week_start, amount, money_seq, last_delta)
        SELECT :tenantId, :itemKey, :userId, :weekStart, :contribution, :seq, :contribution
-        WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM mine)
+        WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
        ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount,
               last_delta = EXCLUDED.amount - i.amount, money_seq = EXCLUDED.money_seq, updated_at = now()
         WHERE i.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR i.money_seq < EXCLUDED.money_seq
@@ -71,8 +63,8 @@ const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
  *   and only the write that inserted it writes the snapshot and the outcome.
  * - The snapshot is kept only if it is newer (the card's sequence) than the one on record: an
  *   authorization's projection may be written by the API and by the card, in either order.
- * - The user's weekly spend is applied by the write that inserted the event (or a retry of it),
- *   to the item only if newer than what it holds, with the change computed on the item's locked
+ * - The user's weekly spend is applied by the write that inserted the event, to the item only if
+ *   newer than what it holds, with the change computed on the item's locked
  *   row: writes of one item in any order, or at once, leave the week's total right.
  *
  * Returns whether this call inserted the event.
@@ -92,7 +84,6 @@ export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput):
     source: input.source,
     deliveryId: input.deliveryId,
     eventKey: moneyEventKey(input),
-    commitKey: input.commitKey,
     seq: input.seq ?? null,
     data: JSON.stringify({ event: ev, decision: input.decision ?? null, commitKey: input.commitKey }),
     occurredAt: new Date(ev.occurredAtMs),
