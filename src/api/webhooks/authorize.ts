@@ -56,6 +56,15 @@ async function deadlineRules(knex: Knex, tenantId: string) {
   return rules;
 }
 
+/** `p`'s value, or 'late' if it has not settled by `atMs` (epoch ms). */
+async function byOrLate<T>(p: Promise<T>, atMs: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(0, atMs - Date.now()));
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Writes a decision the card took from its books (the event, the transaction's snapshot, the
  * delivery's outcome), waiting at most until `by` (epoch ms; null: no bound). A failed or slow
@@ -80,12 +89,7 @@ async function writeProjection(
     await write;
     return;
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), Math.max(0, by - Date.now()));
-  });
-  const r = await Promise.race([write, late]).finally(() => clearTimeout(timer));
-  if (r === 'late')
+  if ((await byOrLate(write, by)) === 'late')
     deps.log.warn({ deliveryId: projection.deliveryId }, 'decision answered before its write finished');
 }
 
@@ -151,7 +155,7 @@ export async function authorizeWithDeadline(
           policyVersion: policy.version,
           // Past it the card refuses the request unseen: the stand-in is the answer by then.
           ...(req.replay ? {} : { deadlineAtMs: deadlineAt }),
-          ...(req.fresh && !req.replay ? { fresh: true } : {}),
+          ...(req.fresh ? { fresh: true } : {}),
         },
       ],
     });
@@ -170,18 +174,14 @@ export async function authorizeWithDeadline(
       }
     }
   })();
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<'deadline'>((resolve) => {
-    timer = setTimeout(() => resolve('deadline'), Math.max(0, deadlineAt - Date.now()));
-  });
-  const first = await Promise.race([
+  const first = await byOrLate(
     update.then(
       (r) => ({ r }),
       (err: unknown) => ({ err }),
     ),
-    deadline,
-  ]).finally(() => clearTimeout(timer));
-  if (first !== 'deadline' && 'r' in first) {
+    deadlineAt,
+  );
+  if (first !== 'late' && 'r' in first) {
     timing.card = performance.now() - started;
     // Decided from the card's books: its write is ours to make before the answer leaves, so what
     // the partner is told is on record when it (or the app) asks next. Bounded by the deadline:
@@ -193,7 +193,7 @@ export async function authorizeWithDeadline(
     }
     return toAnswer(first.r);
   }
-  if (first !== 'deadline' && first.err instanceof WorkflowNotFoundError) {
+  if (first !== 'late' && first.err instanceof WorkflowNotFoundError) {
     // The card's workflow has ended (a canceled or expired card): nothing can be approved on it.
     await record('applied', {
       reason: 'the card is closed',
@@ -229,7 +229,7 @@ export async function authorizeWithDeadline(
     standIn: true,
     decision: standIn,
     reason:
-      first === 'deadline'
+      first === 'late'
         ? `no decision within ${policy.authorizationTimeoutMs} ms`
         : String((first as { err: unknown }).err),
   };
@@ -273,14 +273,7 @@ export async function authorizeWithDeadline(
     );
   // The answer is due at the deadline whatever the database is doing: the delivery itself is
   // stored already, and the write goes on after the answer (a failure is logged as an error).
-  let waitTimer: NodeJS.Timeout | undefined;
-  const outcome = await Promise.race([
-    written,
-    new Promise<'late'>((resolve) => {
-      waitTimer = setTimeout(() => resolve('late'), Math.max(0, answerBy - Date.now()));
-    }),
-  ]).finally(() => clearTimeout(waitTimer));
-  if (outcome === 'late')
+  if ((await byOrLate(written, answerBy)) === 'late')
     deps.log.warn({ deliveryId: req.deliveryId }, 'stand-in answered before its record was written');
   // The update may still complete (or fail) after the answer; the card reconciles either way.
   update.then(
