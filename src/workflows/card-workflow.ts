@@ -517,6 +517,12 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
       : undefined;
   };
 
+  /** A hold lapses before the timer the main loop armed. */
+  const holdBeforeArmedTimer = (): boolean => {
+    const hold = nextHoldExpiry();
+    return hold !== null && (armedDeadline === null || hold < armedDeadline);
+  };
+
   const flushMs = input.projectionFlushMs ?? PROJECTION_FLUSH_MS;
   /**
    * Makes sure the decisions taken from the books are on record (the API wrote them as it
@@ -539,10 +545,8 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
   ) => {
     const item = { ...nextWrite(input, next, decision), decidedAtMs: Date.now() };
     state.ledger = next.ledger;
-    const hold = nextHoldExpiry();
     // The first queued write, or a hold lapsing before the armed timer: the main loop re-arms.
-    if (!state.unprojected.length || (hold !== null && (armedDeadline === null || hold < armedDeadline)))
-      rearm = true;
+    if (!state.unprojected.length || holdBeforeArmedTimer()) rearm = true;
     state.unprojected.push(item);
     markSeen(input.event.eventId, input.deliveryId);
     const { decidedAtMs: _at, ...projection } = item;
@@ -583,9 +587,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     if (result.applied) {
       state.ledger = next.ledger;
       // A new hold that lapses before the timer the main loop armed: re-arm it.
-      const hold = nextHoldExpiry();
-      if (hold !== null && (armedDeadline === null || hold < armedDeadline) && patched(LIFECYCLE_PATCH))
-        rearm = true;
+      if (holdBeforeArmedTimer() && patched(LIFECYCLE_PATCH)) rearm = true;
     }
     markSeen(input.event.eventId, input.deliveryId);
     return result;
