@@ -180,6 +180,82 @@ describe('real-time authorization', () => {
     });
   });
 
+  it('answers a redelivered request as it was decided, marked duplicate, with an outcome of its own and no second effect', async () => {
+    const t = await tenant();
+    const card = await cardFor(t, { controls: { spendingLimits: [{ amount: 500, interval: 'all_time' }] } });
+    const data = (transactionId: string, amount: number) => ({
+      transactionId,
+      cardId: card.partnerCardId,
+      amount,
+      currency: 'USD',
+      merchant,
+    });
+    const send = (id: string, d: Record<string, unknown>) =>
+      sendEvent(h, t, 'authorization.request', d, { id });
+
+    // One after the other: the same decision, the second marked duplicate.
+    const a = { id: `evt_${uniq('a')}`, txn: uniq('txn') };
+    const first = await send(a.id, data(a.txn, 300));
+    const again = await send(a.id, data(a.txn, 300));
+    expect(first.body).toMatchObject({ approved: true, approvedAmount: 300, duplicate: false });
+    expect(again.body).toMatchObject({ approved: true, approvedAmount: 300, duplicate: true });
+    expect(again.body.id).not.toBe(first.body.id);
+
+    // A decline redelivered after the books changed is still the decline the partner was told.
+    const c = { id: `evt_${uniq('c')}`, txn: uniq('txn') };
+    expect((await send(c.id, data(c.txn, 300))).body).toMatchObject({
+      approved: false,
+      declineCode: 'EXCEEDS_SPENDING_LIMIT',
+      duplicate: false,
+    });
+    await sendEvent(h, t, 'authorization.reversed', {
+      transactionId: a.txn,
+      cardId: card.partnerCardId,
+      amount: 300,
+    });
+    await eventually(async () => (await cardView(t, card.id)).balances.held === 0);
+    expect((await send(c.id, data(c.txn, 300))).body).toMatchObject({
+      approved: false,
+      declineCode: 'EXCEEDS_SPENDING_LIMIT',
+      duplicate: true,
+    });
+
+    // Five deliveries of one request at once: one decision, one of them first, one hold.
+    const b = { id: `evt_${uniq('b')}`, txn: uniq('txn') };
+    const burst = await Promise.all(Array.from({ length: 5 }, () => send(b.id, data(b.txn, 200))));
+    expect(burst.map((r) => [r.status, r.body.approved, r.body.approvedAmount])).toEqual(
+      Array(5).fill([200, true, 200]),
+    );
+    expect(burst.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+
+    // Every delivery has its outcome: the first applied, each redelivery a duplicate.
+    const outcomes = async (rs: Array<{ body: any }>) =>
+      (
+        await h
+          .knex('webhook_outcomes')
+          .whereIn(
+            'deliveryId',
+            rs.map((r) => r.body.id),
+          )
+          .orderBy('id')
+      ).map((o) => [o.deliveryId, o.outcome]);
+    const expected = (rs: Array<{ body: any }>) =>
+      rs.map((r) => [r.body.id, r.body.duplicate ? 'duplicate' : 'applied']).sort();
+    await eventually(async () => (await outcomes([first, again, ...burst])).length === 7);
+    expect((await outcomes([first, again, ...burst])).sort()).toEqual(expected([first, again, ...burst]));
+
+    const view = await cardView(t, card.id);
+    expect(view.balances).toMatchObject({ held: 200, captured: 0 });
+    const txns = Object.fromEntries((await transactions(t, card.id)).map((x) => [x.partnerTransactionId, x]));
+    expect(Object.keys(txns)).toHaveLength(3);
+    expect(txns[a.txn]).toMatchObject({ status: 'reversed', heldAmount: 0 });
+    expect(txns[c.txn]).toMatchObject({ status: 'declined', heldAmount: 0 });
+    expect(txns[b.txn]).toMatchObject({ status: 'pending', heldAmount: 200 });
+    expect(
+      await h.knex('transaction_events').where({ cardId: card.id, partnerTransactionId: b.txn }),
+    ).toHaveLength(1);
+  });
+
   it('produces each decline code from the rule it names', async () => {
     const t = await tenant({ blockedMccs: ['7995'], weeklySpendLimitPerUser: 5_000 });
     const base = await cardFor(t, {

@@ -9,6 +9,7 @@ import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages'
 import { cardWorkflowId } from '../../domain/ids';
 import { writeMoneyEvent } from '../../services/money-events';
 import type { RecordMoneyEventInput } from '../../activities/types';
+import { preparedStatement } from '../../db/prepared';
 
 export interface Answer {
   approved: boolean;
@@ -92,6 +93,44 @@ async function writeProjection(
   if ((await byOrLate(write, by)) === 'late')
     deps.log.warn({ deliveryId: projection.deliveryId }, 'decision answered before its write finished');
 }
+
+/**
+ * The outcome of a delivery whose request was decided before (as another delivery), written
+ * unless the card already wrote one for it; bounded like a decision's write.
+ */
+async function recordDuplicate(
+  deps: { knex: Knex; log: Logger },
+  req: { tenantId: string; deliveryId: string; event: CanonicalEvent; cardId: string | null },
+  decision: Answer,
+  by: number,
+): Promise<void> {
+  const write = RECORD_DUPLICATE.run(deps.knex, {
+    tenantId: req.tenantId,
+    deliveryId: req.deliveryId,
+    eventId: req.event.eventId,
+    eventType: req.event.kind,
+    cardId: req.cardId,
+    details: JSON.stringify({ decision }),
+  }).then(
+    () => 'written' as const,
+    (err: unknown) => {
+      deps.log.error(
+        { err: String(err), deliveryId: req.deliveryId },
+        'redelivery answered; its outcome failed',
+      );
+      return 'failed' as const;
+    },
+  );
+  if ((await byOrLate(write, by)) === 'late')
+    deps.log.warn({ deliveryId: req.deliveryId }, 'redelivery answered before its outcome was written');
+}
+
+const RECORD_DUPLICATE = preparedStatement(
+  'record_duplicate_authorization',
+  `INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
+   SELECT :tenantId, :deliveryId, 'duplicate', :eventId, :eventType, :cardId, :details::jsonb
+    WHERE NOT EXISTS (SELECT 1 FROM webhook_outcomes WHERE tenant_id = :tenantId AND delivery_id = :deliveryId)`,
+);
 
 /**
  * Answers a synchronous authorization within the program's deadline. The card workflow decides
@@ -191,7 +230,11 @@ export async function authorizeWithDeadline(
       await writeProjection(deps, first.r.projection, answerBy);
       timing.write = performance.now() - w0;
     }
-    return toAnswer(first.r);
+    const answer = toAnswer(first.r);
+    // A redelivery is usually answered by Temporal itself (same update id), so the card never
+    // sees it: its outcome is written here, unless the card decided it as this delivery.
+    if (!req.fresh) await recordDuplicate(deps, req, answer, answerBy);
+    return answer;
   }
   if (first !== 'late' && first.err instanceof WorkflowNotFoundError) {
     // The card's workflow has ended (a canceled or expired card): nothing can be approved on it.
