@@ -18,6 +18,7 @@ describe('tenancy', () => {
     for (const [method, path] of [
       ['GET', `/v1/users/${user.id}`],
       ['GET', `/v1/cards/${card.id}`],
+      ['GET', `/v1/cards/${card.id}/transactions`],
       ['POST', `/v1/cards/${card.id}/freeze`],
       ['POST', `/v1/cards/${card.id}/cancel`],
       ['POST', `/v1/cards/${card.id}/reveal`],
