@@ -744,7 +744,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
     if (earlier) {
       if (req.deliveryId)
         await outcome({ deliveryId: req.deliveryId, event: req.event, source: 'partner' }, 'duplicate');
-      return { ...earlier, duplicate: true };
+      return { ...earlier, duplicate: true, recordedFor: req.deliveryId };
     }
     const ev = req.event;
     if (ev.kind !== 'authorization.request' && ev.kind !== 'authorization.increment')
@@ -792,11 +792,12 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
             : { ledger: state.ledger, entry: findEntry(state.ledger, ev.transactionId)! };
       }
     }
-    let result: AuthorizeResult = d.approved
+    const answer: AuthorizeResult = d.approved
       ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
       : { approved: false, approvedAmount: 0, declineCode: d.declineCode, duplicate: false };
+    let result: AuthorizeResult = { ...answer, recordedFor: req.deliveryId };
     const decision: MoneyDecision = {
-      ...result,
+      ...answer,
       reason: d.approved ? undefined : d.reason,
       policyVersion: p.version,
     };
@@ -824,6 +825,7 @@ export async function cardWorkflow(input: CardWorkflowInput): Promise<void> {
         ...committed.priorDecision,
         declineCode: committed.priorDecision.declineCode as DeclineCode | null,
         duplicate: true,
+        recordedFor: req.deliveryId,
       };
     } else if (committed.applied && d.approved && ev.kind === 'authorization.request') state.approvals += 1;
     remember(key, result);

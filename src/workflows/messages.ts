@@ -125,6 +125,12 @@ export interface AuthorizeResult {
   /** True when this answers a request already decided (a redelivery). */
   duplicate: boolean;
   /**
+   * The delivery whose outcome the card recorded with this answer (or handed to the API in
+   * `projection`). A delivery that gets another's answer (Temporal answers a repeated update id
+   * itself) has its outcome written by the API. Absent from answers of older code.
+   */
+  recordedFor?: string | null;
+  /**
    * A decision the card made without waiting for the database: what the API writes as it answers
    * (the event, the transaction's snapshot and the delivery's outcome). The card writes it too, a
    * moment later, in case the API does not live to.

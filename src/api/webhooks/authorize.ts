@@ -15,6 +15,8 @@ export interface Answer {
   approved: boolean;
   approvedAmount?: number;
   declineCode?: string;
+  /** This delivery got a decision taken as another delivery of the same request. */
+  duplicate?: boolean;
 }
 
 const toAnswer = (r: AuthorizeResult): Answer =>
@@ -231,10 +233,15 @@ export async function authorizeWithDeadline(
       timing.write = performance.now() - w0;
     }
     const answer = toAnswer(first.r);
-    // A redelivery is usually answered by Temporal itself (same update id), so the card never
-    // sees it: its outcome is written here, unless the card decided it as this delivery.
-    if (!req.fresh) await recordDuplicate(deps, req, answer, answerBy);
-    return answer;
+    // Another delivery of the request is usually answered by Temporal itself (same update id),
+    // so the card never sees it: its outcome is written here. Whichever delivery reached the card
+    // first is the one it decided, not necessarily the one stored first.
+    // (A worker still on older code does not say: then the delivery stored first is taken.)
+    const recordedFor =
+      first.r.recordedFor ?? first.r.projection?.deliveryId ?? (req.fresh ? req.deliveryId : undefined);
+    if (recordedFor === req.deliveryId) return { ...answer, duplicate: first.r.duplicate };
+    await recordDuplicate(deps, req, answer, answerBy);
+    return { ...answer, duplicate: true };
   }
   if (first !== 'late' && first.err instanceof WorkflowNotFoundError) {
     // The card's workflow has ended (a canceled or expired card): nothing can be approved on it.
