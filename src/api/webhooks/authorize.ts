@@ -78,22 +78,33 @@ async function writeProjection(
   projection: RecordMoneyEventInput,
   by: number | null,
 ): Promise<void> {
-  const write = writeMoneyEvent(deps.knex, projection).then(
+  await settleBy(deps.log, writeMoneyEvent(deps.knex, projection), by, {
+    deliveryId: projection.deliveryId,
+    failed: 'decision answered; its write is left to the card',
+    failedLevel: 'warn',
+    late: 'decision answered before its write finished',
+  });
+}
+
+/**
+ * Waits for a write that goes with an answer at most until `by` (epoch ms; null: no bound). Its
+ * failure or lateness is logged, never thrown: the answer goes out either way.
+ */
+async function settleBy(
+  log: Logger,
+  write: Promise<unknown>,
+  by: number | null,
+  o: { deliveryId: string | null; failed: string; failedLevel?: 'warn' | 'error'; late: string },
+): Promise<void> {
+  const settled = write.then(
     () => 'written' as const,
     (err: unknown) => {
-      deps.log.warn(
-        { err: String(err), deliveryId: projection.deliveryId },
-        'decision answered; its write is left to the card',
-      );
+      log[o.failedLevel ?? 'error']({ err: String(err), deliveryId: o.deliveryId }, o.failed);
       return 'failed' as const;
     },
   );
-  if (by === null) {
-    await write;
-    return;
-  }
-  if ((await byOrLate(write, by)) === 'late')
-    deps.log.warn({ deliveryId: projection.deliveryId }, 'decision answered before its write finished');
+  if (by === null) await settled;
+  else if ((await byOrLate(settled, by)) === 'late') log.warn({ deliveryId: o.deliveryId }, o.late);
 }
 
 /**
@@ -113,18 +124,12 @@ async function recordDuplicate(
     eventType: req.event.kind,
     cardId: req.cardId,
     details: JSON.stringify({ decision }),
-  }).then(
-    () => 'written' as const,
-    (err: unknown) => {
-      deps.log.error(
-        { err: String(err), deliveryId: req.deliveryId },
-        'redelivery answered; its outcome failed',
-      );
-      return 'failed' as const;
-    },
-  );
-  if ((await byOrLate(write, by)) === 'late')
-    deps.log.warn({ deliveryId: req.deliveryId }, 'redelivery answered before its outcome was written');
+  });
+  await settleBy(deps.log, write, by, {
+    deliveryId: req.deliveryId,
+    failed: 'redelivery answered; its outcome failed',
+    late: 'redelivery answered before its outcome was written',
+  });
 }
 
 const RECORD_DUPLICATE = preparedStatement(
@@ -283,9 +288,8 @@ export async function authorizeWithDeadline(
         ? `no decision within ${policy.authorizationTimeoutMs} ms`
         : String((first as { err: unknown }).err),
   };
-  const written = knex
-    .raw(
-      `WITH o AS (
+  const written = knex.raw(
+    `WITH o AS (
          INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
          VALUES (:tenantId, :deliveryId, 'applied', :eventId, :eventType, :cardId, :details::jsonb)
        )
@@ -295,36 +299,29 @@ export async function authorizeWithDeadline(
               'pending', 'system', now()
         WHERE NOT :replay
        ON CONFLICT (delivery_id) DO NOTHING`,
-      {
-        tenantId: req.tenantId,
-        deliveryId: req.deliveryId,
-        eventId: ev.eventId,
-        eventType: ev.kind,
-        cardId: req.cardId,
-        details: JSON.stringify(details),
-        partner: ev.partner,
-        standInEventId: standInEvent.eventId,
-        partnerCardId: ev.partnerCardId,
-        event: JSON.stringify(standInEvent),
-        // An operator's replay of a stored request: nobody acts on this answer, no stand-in is booked.
-        replay: Boolean(req.replay),
-      },
-    )
-    .then(
-      () => 'written' as const,
-      (err: unknown) => {
-        // The partner still gets its answer; the drift this leaves is reconciliation's to find.
-        deps.log.error(
-          { err: String(err), deliveryId: req.deliveryId },
-          'stand-in answered; its record failed',
-        );
-        return 'failed' as const;
-      },
-    );
+    {
+      tenantId: req.tenantId,
+      deliveryId: req.deliveryId,
+      eventId: ev.eventId,
+      eventType: ev.kind,
+      cardId: req.cardId,
+      details: JSON.stringify(details),
+      partner: ev.partner,
+      standInEventId: standInEvent.eventId,
+      partnerCardId: ev.partnerCardId,
+      event: JSON.stringify(standInEvent),
+      // An operator's replay of a stored request: nobody acts on this answer, no stand-in is booked.
+      replay: Boolean(req.replay),
+    },
+  );
   // The answer is due at the deadline whatever the database is doing: the delivery itself is
-  // stored already, and the write goes on after the answer (a failure is logged as an error).
-  if ((await byOrLate(written, answerBy)) === 'late')
-    deps.log.warn({ deliveryId: req.deliveryId }, 'stand-in answered before its record was written');
+  // stored already, and the write goes on after the answer. A failure is logged as an error: the
+  // partner still gets its answer, and the drift this leaves is reconciliation's to find.
+  await settleBy(deps.log, written, answerBy, {
+    deliveryId: req.deliveryId,
+    failed: 'stand-in answered; its record failed',
+    late: 'stand-in answered before its record was written',
+  });
   // The update may still complete (or fail) after the answer; the card reconciles either way.
   update.then(
     (r) => (r.projection ? writeProjection(deps, r.projection, null) : undefined),
