@@ -3,7 +3,7 @@ import type { ApplicationFailure } from '@temporalio/common';
 import type { ProgramPolicy } from '../src/domain/policy';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
-import { authorizeDirectly, merchant, sendEvent } from './helpers/webhooks';
+import { authorizeDirectly, merchant, outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
 let h: Harness;
@@ -261,6 +261,46 @@ describe('real-time authorization', () => {
       expect(
         await h.knex('transaction_events').where({ cardId: card.id, partnerTransactionId: b.txn }),
       ).toHaveLength(1);
+    }
+  });
+
+  it('gives the first-stored delivery a duplicate outcome when another delivery reached the card first', async () => {
+    const t = await tenant();
+    const card = await cardFor(t);
+    // The card decides the request as another delivery (here: sent to it directly), before the
+    // delivery stored first reaches it: that one gets the same answer from Temporal (same update
+    // id) without the card seeing it.
+    const txn = uniq('txn');
+    expect(await authorizeDirectly(h, t, card, txn)).toMatchObject({ approved: true, recordedFor: null });
+    const res = await sendEvent(
+      h,
+      t,
+      'authorization.request',
+      { transactionId: txn, cardId: card.partnerCardId, amount: 400, currency: 'USD', merchant },
+      { id: `evt_${txn}` },
+    );
+    expect(res.body).toMatchObject({ approved: true, approvedAmount: 400, duplicate: true });
+    expect(await outcomesOf(h, res.body.id)).toEqual(['duplicate']);
+    expect((await cardView(t, card.id)).balances.held).toBe(400);
+  });
+
+  it('answers an unknown card’s redelivery as a delivery of its own, with its own outcome', async () => {
+    const t = await tenant();
+    const id = `evt_${uniq('u')}`;
+    const data = {
+      transactionId: uniq('txn'),
+      cardId: 'no-such-card',
+      amount: 100,
+      currency: 'USD',
+      merchant,
+    };
+    const rs = [
+      await sendEvent(h, t, 'authorization.request', data, { id }),
+      await sendEvent(h, t, 'authorization.request', data, { id }),
+    ];
+    for (const r of rs) {
+      expect(r.body).toMatchObject({ approved: false, declineCode: 'CARD_NOT_ACTIVE', duplicate: false });
+      expect(await outcomesOf(h, r.body.id)).toEqual(['ignored']);
     }
   });
 

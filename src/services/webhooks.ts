@@ -247,9 +247,8 @@ export async function ingestDelivery(
   if (synchronous)
     return {
       status: 200,
-      // A redelivery is answered with the decision already taken (the card's update id is the
-      // event's), and says so like every other redelivery.
-      body: req.replayOf ? base : { ...base, duplicate: !r.fresh },
+      // (Whether this delivery is a duplicate is the answer's to say: see authorizeWithDeadline.)
+      body: base,
       sync: { tenantId, deliveryId, event, cardId: r.cardId, fresh: Boolean(r.fresh) && !req.replayOf },
     };
   if (!r.queued) return { status: 200, body: { ...base, duplicate: true } };

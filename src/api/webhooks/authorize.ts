@@ -108,15 +108,17 @@ async function settleBy(
 }
 
 /**
- * The outcome of a delivery whose request was decided before (as another delivery), written
- * unless the card already wrote one for it; bounded like a decision's write.
+ * The outcome of a delivery the card did not record (its request was decided as another
+ * delivery), written unless the card wrote one for it; bounded like a decision's write. Says
+ * whether it wrote one ('present': the card had written it).
  */
 async function recordDuplicate(
   deps: { knex: Knex; log: Logger },
   req: { tenantId: string; deliveryId: string; event: CanonicalEvent; cardId: string | null },
   decision: Answer,
   by: number,
-): Promise<void> {
+): Promise<'written' | 'present' | 'unknown'> {
+  let inserted: boolean | undefined;
   const write = RECORD_DUPLICATE.run(deps.knex, {
     tenantId: req.tenantId,
     deliveryId: req.deliveryId,
@@ -124,19 +126,22 @@ async function recordDuplicate(
     eventType: req.event.kind,
     cardId: req.cardId,
     details: JSON.stringify({ decision }),
-  });
+  }).then((rows) => (inserted = rows.length > 0));
   await settleBy(deps.log, write, by, {
     deliveryId: req.deliveryId,
     failed: 'redelivery answered; its outcome failed',
     late: 'redelivery answered before its outcome was written',
   });
+  // (Unknown: the write failed or is still going; logged above.)
+  return inserted === undefined ? 'unknown' : inserted ? 'written' : 'present';
 }
 
 const RECORD_DUPLICATE = preparedStatement(
   'record_duplicate_authorization',
   `INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
    SELECT :tenantId, :deliveryId, 'duplicate', :eventId, :eventType, :cardId, :details::jsonb
-    WHERE NOT EXISTS (SELECT 1 FROM webhook_outcomes WHERE tenant_id = :tenantId AND delivery_id = :deliveryId)`,
+    WHERE NOT EXISTS (SELECT 1 FROM webhook_outcomes WHERE tenant_id = :tenantId AND delivery_id = :deliveryId)
+   RETURNING id`,
 );
 
 /**
@@ -163,6 +168,9 @@ export async function authorizeWithDeadline(
   timing: { card?: number; write?: number } = {},
 ): Promise<Answer> {
   const { knex } = deps;
+  // Every answer says whether this delivery's outcome is a duplicate of another's (an operator's
+  // replay reprocesses a stored delivery: not a delivery of its own, so not said).
+  const told = ({ duplicate, ...a }: Answer): Answer => (req.replay ? a : { ...a, duplicate });
   const ev = req.event as Extract<
     CanonicalEvent,
     { kind: 'authorization.request' | 'authorization.increment' }
@@ -182,7 +190,7 @@ export async function authorizeWithDeadline(
       reason: 'unknown card',
       decision: { approved: false, declineCode: 'CARD_NOT_ACTIVE' },
     });
-    return { approved: false, declineCode: 'CARD_NOT_ACTIVE' };
+    return told({ approved: false, declineCode: 'CARD_NOT_ACTIVE', duplicate: false });
   }
   const policy = await deadlineRules(knex, req.tenantId);
   // The partner's clock started when its request arrived; the stand-in's own writes need a little.
@@ -237,16 +245,17 @@ export async function authorizeWithDeadline(
       await writeProjection(deps, first.r.projection, answerBy);
       timing.write = performance.now() - w0;
     }
-    const answer = toAnswer(first.r);
+    const r = first.r;
+    const answer = toAnswer(r);
     // Another delivery of the request is usually answered by Temporal itself (same update id),
     // so the card never sees it: its outcome is written here. Whichever delivery reached the card
     // first is the one it decided, not necessarily the one stored first.
-    // (A worker still on older code does not say: then the delivery stored first is taken.)
-    const recordedFor =
-      first.r.recordedFor ?? first.r.projection?.deliveryId ?? (req.fresh ? req.deliveryId : undefined);
-    if (recordedFor === req.deliveryId) return { ...answer, duplicate: first.r.duplicate };
-    await recordDuplicate(deps, req, answer, answerBy);
-    return { ...answer, duplicate: true };
+    const recordedFor = r.recordedFor !== undefined ? r.recordedFor : r.projection?.deliveryId;
+    if (recordedFor === req.deliveryId) return told({ ...answer, duplicate: r.duplicate });
+    // Recorded for another delivery, or not said (a worker on older code, which writes the
+    // outcome of the delivery it decided before it answers): one outcome for this one either way.
+    const mine = await recordDuplicate(deps, req, answer, answerBy);
+    return told({ ...answer, duplicate: mine === 'present' ? r.duplicate : true });
   }
   if (first !== 'late' && first.err instanceof WorkflowNotFoundError) {
     // The card's workflow has ended (a canceled or expired card): nothing can be approved on it.
@@ -254,7 +263,7 @@ export async function authorizeWithDeadline(
       reason: 'the card is closed',
       decision: { approved: false, declineCode: 'CARD_NOT_ACTIVE' },
     });
-    return { approved: false, declineCode: 'CARD_NOT_ACTIVE' };
+    return told({ approved: false, declineCode: 'CARD_NOT_ACTIVE', duplicate: false });
   }
 
   // Stand-in: the workflow did not answer in time (or could not be reached).
@@ -331,5 +340,5 @@ export async function authorizeWithDeadline(
         'authorize finished after the stand-in',
       ),
   );
-  return standIn;
+  return told({ ...standIn, duplicate: false });
 }
