@@ -30,15 +30,21 @@ const authorize = async (
   t: TestTenant,
   partnerCardId: string,
   amount: number,
-  o: { currency?: string; merchant?: object; transactionId?: string } = {},
+  o: { currency?: string; merchant?: object; transactionId?: string; eventId?: string } = {},
 ) => {
-  const res = await sendEvent(h, t, 'authorization.request', {
-    transactionId: o.transactionId ?? uniq('txn'),
-    cardId: partnerCardId,
-    amount,
-    currency: o.currency ?? 'USD',
-    merchant: o.merchant ?? merchant,
-  });
+  const res = await sendEvent(
+    h,
+    t,
+    'authorization.request',
+    {
+      transactionId: o.transactionId ?? uniq('txn'),
+      cardId: partnerCardId,
+      amount,
+      currency: o.currency ?? 'USD',
+      merchant: o.merchant ?? merchant,
+    },
+    { id: o.eventId },
+  );
   expect(res.status).toBe(200);
   return res.body as Answer;
 };
@@ -421,14 +427,21 @@ describe('the worker stopped', () => {
     // One authorization allowed: the stand-in's decline must give it back, whatever the card decided late.
     const a = await cardFor(decliner, { controls: { maxAuthorizations: 1 } });
     const b = await cardFor(approver);
+    const txn = uniq('txn');
+    const declinedTxn = uniq('txn');
     await h.stopWorker();
     try {
       const t0 = Date.now();
-      const declined = await authorize(decliner, a.partnerCardId, 1_000);
+      const declined = await authorize(decliner, a.partnerCardId, 1_000, {
+        transactionId: declinedTxn,
+        eventId: `evt_${declinedTxn}`,
+      });
       const declinedMs = Date.now() - t0;
       const t1 = Date.now();
-      const txn = uniq('txn');
-      const approved = await authorize(approver, b.partnerCardId, 2_000, { transactionId: txn });
+      const approved = await authorize(approver, b.partnerCardId, 2_000, {
+        transactionId: txn,
+        eventId: `evt_${txn}`,
+      });
       const approvedMs = Date.now() - t1;
       expect(declined).toMatchObject({ approved: false, declineCode: 'STAND_IN' });
       expect(approved).toMatchObject({ approved: true, approvedAmount: 2_000 });
@@ -453,6 +466,28 @@ describe('the worker stopped', () => {
       20_000,
     );
     expect((await cardView(decliner, a.id)).balances.held).toBe(0);
+    // Redelivered now, each request gets the answer the partner acted on, not the card's own.
+    const again = async (t: TestTenant, partnerCardId: string, transactionId: string, amount: number) =>
+      (
+        await sendEvent(
+          h,
+          t,
+          'authorization.request',
+          { transactionId, cardId: partnerCardId, amount, currency: 'USD', merchant },
+          { id: `evt_${transactionId}` },
+        )
+      ).body;
+    expect(await again(decliner, a.partnerCardId, declinedTxn, 1_000)).toMatchObject({
+      approved: false,
+      declineCode: 'STAND_IN',
+      duplicate: true,
+    });
+    expect(await again(approver, b.partnerCardId, txn, 2_000)).toMatchObject({
+      approved: true,
+      approvedAmount: 2_000,
+      duplicate: true,
+    });
+    expect((await cardView(approver, b.id)).balances.held).toBe(2_000);
     expect(await authorize(decliner, a.partnerCardId, 500)).toMatchObject({ approved: true });
   });
 });
