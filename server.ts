@@ -34,7 +34,10 @@ async function main(): Promise<void> {
   configureKeepAlive(server);
   await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   logger.info({ url: config.publicUrl }, 'api listening');
+  let stopping = false;
   const stop = (): void => {
+    if (stopping) return; // SIGINT and SIGTERM both arrive on Ctrl-C in `npm run dev`
+    stopping = true;
     logger.info('api stopping');
     server.close(() => {
       void Promise.all([knex.destroy(), temporal.connection.close()]).then(() => process.exit(0));

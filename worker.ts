@@ -38,7 +38,14 @@ async function main(): Promise<void> {
     },
     config.outboxSweepIntervalMs,
   );
-  const stop = (): void => worker.shutdown();
+  // Ctrl-C in `npm run dev` reaches this process twice (the terminal's SIGINT and dev's SIGTERM):
+  // the second is not an error. A second signal of the same kind still kills it (no handler left).
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    worker.shutdown();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   logger.info(

@@ -10,7 +10,7 @@ let h: Harness;
 let t: TestTenant;
 
 /** A real worker process (worker.ts) on this file's task queue, which the test can kill -9. */
-function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
+function startWorkerProcess(): { child: ChildProcess; ready: Promise<void>; stderr: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker.ts')], {
     cwd: projectRoot,
     env: {
@@ -35,8 +35,9 @@ function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
     });
     child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
   });
-  child.stderr!.resume();
-  return { child, ready };
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, ready, stderr: () => stderr };
 }
 
 beforeAll(async () => {
@@ -101,5 +102,15 @@ describe('a worker killed in the middle of processing', () => {
       second.child.kill('SIGTERM');
       await new Promise((r) => second.child.once('exit', r));
     }
+  });
+
+  it('stops cleanly on SIGINT and SIGTERM together (Ctrl-C under npm run dev sends both)', async () => {
+    const w = startWorkerProcess();
+    await w.ready;
+    const exited = new Promise<number | null>((r) => w.child.once('exit', (code) => r(code)));
+    w.child.kill('SIGINT');
+    w.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(w.stderr()).not.toMatch(/IllegalStateError|Error:/);
   });
 });
