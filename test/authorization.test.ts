@@ -14,6 +14,9 @@ afterAll(() => h.stop());
 
 interface Answer {
   received: boolean;
+  /** The delivery's id. */
+  id: string;
+  duplicate?: boolean;
   approved: boolean;
   approvedAmount?: number;
   declineCode?: string;
@@ -189,27 +192,20 @@ describe('real-time authorization', () => {
   it('answers a redelivered request as it was decided, marked duplicate, with an outcome of its own and no second effect', async () => {
     const t = await tenant();
     const card = await cardFor(t, { controls: { spendingLimits: [{ amount: 500, interval: 'all_time' }] } });
-    const data = (transactionId: string, amount: number) => ({
-      transactionId,
-      cardId: card.partnerCardId,
-      amount,
-      currency: 'USD',
-      merchant,
-    });
-    const send = (id: string, d: Record<string, unknown>) =>
-      sendEvent(h, t, 'authorization.request', d, { id });
+    const send = (eventId: string, transactionId: string, amount: number) =>
+      authorize(t, card.partnerCardId, amount, { transactionId, eventId });
 
     // One after the other: the same decision, the second marked duplicate.
     const a = { id: `evt_${uniq('a')}`, txn: uniq('txn') };
-    const first = await send(a.id, data(a.txn, 300));
-    const again = await send(a.id, data(a.txn, 300));
-    expect(first.body).toMatchObject({ approved: true, approvedAmount: 300, duplicate: false });
-    expect(again.body).toMatchObject({ approved: true, approvedAmount: 300, duplicate: true });
-    expect(again.body.id).not.toBe(first.body.id);
+    const first = await send(a.id, a.txn, 300);
+    const again = await send(a.id, a.txn, 300);
+    expect(first).toMatchObject({ approved: true, approvedAmount: 300, duplicate: false });
+    expect(again).toMatchObject({ approved: true, approvedAmount: 300, duplicate: true });
+    expect(again.id).not.toBe(first.id);
 
     // A decline redelivered after the books changed is still the decline the partner was told.
     const c = { id: `evt_${uniq('c')}`, txn: uniq('txn') };
-    expect((await send(c.id, data(c.txn, 300))).body).toMatchObject({
+    expect(await send(c.id, c.txn, 300)).toMatchObject({
       approved: false,
       declineCode: 'EXCEEDS_SPENDING_LIMIT',
       duplicate: false,
@@ -220,7 +216,7 @@ describe('real-time authorization', () => {
       amount: 300,
     });
     await eventually(async () => (await cardView(t, card.id)).balances.held === 0);
-    expect((await send(c.id, data(c.txn, 300))).body).toMatchObject({
+    expect(await send(c.id, c.txn, 300)).toMatchObject({
       approved: false,
       declineCode: 'EXCEEDS_SPENDING_LIMIT',
       duplicate: true,
@@ -228,14 +224,12 @@ describe('real-time authorization', () => {
 
     // Eight deliveries of one request at once, three times: one decision each, for the delivery
     // that reached the card first (not always the one stored first), and one hold each.
-    const bursts: Array<{ txn: string; rs: Array<{ status: number; body: any }> }> = [];
+    const bursts: Array<{ txn: string; rs: Answer[] }> = [];
     for (let n = 0; n < 3; n++) {
       const b = { id: `evt_${uniq('b')}`, txn: uniq('txn') };
-      const rs = await Promise.all(Array.from({ length: 8 }, () => send(b.id, data(b.txn, 100))));
-      expect(rs.map((r) => [r.status, r.body.approved, r.body.approvedAmount])).toEqual(
-        Array(8).fill([200, true, 100]),
-      );
-      expect(rs.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+      const rs = await Promise.all(Array.from({ length: 8 }, () => send(b.id, b.txn, 100)));
+      expect(rs.map((r) => [r.approved, r.approvedAmount])).toEqual(Array(8).fill([true, 100]));
+      expect(rs.filter((r) => r.duplicate === false)).toHaveLength(1);
       bursts.push({ txn: b.txn, rs });
     }
 
@@ -247,13 +241,13 @@ describe('real-time authorization', () => {
           .knex('webhook_outcomes')
           .whereIn(
             'deliveryId',
-            all.map((r) => r.body.id),
+            all.map((r) => r.id),
           )
           .orderBy('id')
       ).map((o) => [o.deliveryId, o.outcome]);
     await eventually(async () => (await outcomes()).length >= all.length);
     expect((await outcomes()).sort()).toEqual(
-      all.map((r) => [r.body.id, r.body.duplicate ? 'duplicate' : 'applied']).sort(),
+      all.map((r) => [r.id, r.duplicate ? 'duplicate' : 'applied']).sort(),
     );
 
     const view = await cardView(t, card.id);
@@ -278,35 +272,19 @@ describe('real-time authorization', () => {
     // id) without the card seeing it.
     const txn = uniq('txn');
     expect(await authorizeDirectly(h, t, card, txn)).toMatchObject({ approved: true, recordedFor: null });
-    const res = await sendEvent(
-      h,
-      t,
-      'authorization.request',
-      { transactionId: txn, cardId: card.partnerCardId, amount: 400, currency: 'USD', merchant },
-      { id: `evt_${txn}` },
-    );
-    expect(res.body).toMatchObject({ approved: true, approvedAmount: 400, duplicate: true });
-    expect(await outcomesOf(h, res.body.id)).toEqual(['duplicate']);
+    const res = await authorize(t, card.partnerCardId, 400, { transactionId: txn, eventId: `evt_${txn}` });
+    expect(res).toMatchObject({ approved: true, approvedAmount: 400, duplicate: true });
+    expect(await outcomesOf(h, res.id)).toEqual(['duplicate']);
     expect((await cardView(t, card.id)).balances.held).toBe(400);
   });
 
   it('answers an unknown card’s redelivery as a delivery of its own, with its own outcome', async () => {
     const t = await tenant();
-    const id = `evt_${uniq('u')}`;
-    const data = {
-      transactionId: uniq('txn'),
-      cardId: 'no-such-card',
-      amount: 100,
-      currency: 'USD',
-      merchant,
-    };
-    const rs = [
-      await sendEvent(h, t, 'authorization.request', data, { id }),
-      await sendEvent(h, t, 'authorization.request', data, { id }),
-    ];
+    const o = { transactionId: uniq('txn'), eventId: `evt_${uniq('u')}` };
+    const rs = [await authorize(t, 'no-such-card', 100, o), await authorize(t, 'no-such-card', 100, o)];
     for (const r of rs) {
-      expect(r.body).toMatchObject({ approved: false, declineCode: 'CARD_NOT_ACTIVE', duplicate: false });
-      expect(await outcomesOf(h, r.body.id)).toEqual(['ignored']);
+      expect(r).toMatchObject({ approved: false, declineCode: 'CARD_NOT_ACTIVE', duplicate: false });
+      expect(await outcomesOf(h, r.id)).toEqual(['ignored']);
     }
   });
 
@@ -467,16 +445,8 @@ describe('the worker stopped', () => {
     );
     expect((await cardView(decliner, a.id)).balances.held).toBe(0);
     // Redelivered now, each request gets the answer the partner acted on, not the card's own.
-    const again = async (t: TestTenant, partnerCardId: string, transactionId: string, amount: number) =>
-      (
-        await sendEvent(
-          h,
-          t,
-          'authorization.request',
-          { transactionId, cardId: partnerCardId, amount, currency: 'USD', merchant },
-          { id: `evt_${transactionId}` },
-        )
-      ).body;
+    const again = (t: TestTenant, partnerCardId: string, transactionId: string, amount: number) =>
+      authorize(t, partnerCardId, amount, { transactionId, eventId: `evt_${transactionId}` });
     expect(await again(decliner, a.partnerCardId, declinedTxn, 1_000)).toMatchObject({
       approved: false,
       declineCode: 'STAND_IN',
