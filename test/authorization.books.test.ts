@@ -1,5 +1,5 @@
 import { writeMoneyEvent } from '../src/services/money-events';
-import type { RecordMoneyEventInput } from '../src/activities/types';
+import type { RecordMoneyEventInput } from '../src/domain/card-records';
 import type { AuthorizeResult } from '../src/workflows/messages';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';

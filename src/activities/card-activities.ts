@@ -24,7 +24,7 @@ import type {
   SyncPartnerStatusInput,
   UpdateCardControlsInput,
   UpdateCardExpiryInput,
-} from './types';
+} from '../domain/card-records';
 
 export interface CardActivityDeps {
   knex: Knex;

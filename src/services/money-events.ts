@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { TRANSACTION_EVENT_TYPE } from '../domain/events';
 import { userSpendItemKey } from '../domain/ledger';
 import { derivedId } from '../lib/ids';
-import type { RecordMoneyEventInput } from '../activities/types';
+import type { RecordMoneyEventInput } from '../domain/card-records';
 import { preparedStatement } from '../db/prepared';
 
 const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(

@@ -3,7 +3,7 @@ import type { CardControls } from '../domain/controls';
 import type { CardActionType } from '../domain/overrides';
 import { emptyLedger, type Ledger } from '../domain/ledger';
 import type { ProgramForDecision } from '../domain/authorization';
-import type { RecordMoneyEventInput } from '../activities/types';
+import type { RecordMoneyEventInput } from '../domain/card-records';
 
 /** An applied override that a timer will revert. */
 export interface PendingOverride {

@@ -33,7 +33,7 @@ import {
 } from '../domain/ledger';
 import { windowStart } from '../domain/time-windows';
 import type { CardActivities } from '../activities/card-activities';
-import type { MoneyDecision } from '../activities/types';
+import type { MoneyDecision } from '../domain/card-records';
 import {
   applyOverrideUpdate,
   authorizeUpdate,

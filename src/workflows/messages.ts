@@ -8,7 +8,7 @@ import type { CardControlsInput } from '../domain/controls';
 import type { CardActionType } from '../domain/overrides';
 import type { CanonicalEvent } from '../domain/events';
 import type { DeclineCode } from '../domain/authorization';
-import type { RecordMoneyEventInput } from '../activities/types';
+import type { RecordMoneyEventInput } from '../domain/card-records';
 
 export const CARD_TASK_QUEUE = 'vcn-cards';
 export { cardWorkflowId } from '../domain/ids';

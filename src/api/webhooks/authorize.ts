@@ -8,7 +8,7 @@ import type { CardWorkflowConfig } from '../../services/card-workflows';
 import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages';
 import { cardWorkflowId } from '../../domain/ids';
 import { writeMoneyEvent } from '../../services/money-events';
-import type { RecordMoneyEventInput } from '../../activities/types';
+import type { RecordMoneyEventInput } from '../../domain/card-records';
 import { preparedStatement } from '../../db/prepared';
 
 export interface Answer {

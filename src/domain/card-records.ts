@@ -1,8 +1,12 @@
-import type { ActorType, CardStatus } from '../domain/card-state';
-import type { CardControls } from '../domain/controls';
-import type { CanonicalEvent } from '../domain/events';
-import type { LedgerEntry, TransactionStatus } from '../domain/ledger';
-import type { IssuanceRefusal } from '../domain/policy';
+/**
+ * What the card workflow records through its activities: the inputs and results of each write. Pure
+ * types, imported by the workflow, the activities, the API and the table modules alike.
+ */
+import type { ActorType, CardStatus } from './card-state';
+import type { CardControls } from './controls';
+import type { CanonicalEvent } from './events';
+import type { LedgerEntry, TransactionStatus } from './ledger';
+import type { IssuanceRefusal } from './policy';
 
 export interface ReserveIssuanceInput {
   tenantId: string;
