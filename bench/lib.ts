@@ -131,12 +131,35 @@ export function machine() {
   };
 }
 
+/** A short, stable name for this host in result file names: CPU vendor/family and core count. */
+export function hostSlug(): string {
+  const m = machine();
+  const model = m.cpu.toLowerCase();
+  const family = /epyc/.test(model)
+    ? 'amd-epyc'
+    : /xeon/.test(model)
+      ? 'intel-xeon'
+      : model
+          .replace(/\(r\)|\(tm\)|cpu|@.*$/g, '')
+          .trim()
+          .split(/\s+/)
+          .slice(0, 2)
+          .join('-') || 'host';
+  return `${family.replace(/[^a-z0-9-]/g, '')}-${m.cores}c`;
+}
+
+/**
+ * Writes one run's results as `bench/results/<date>-<host>-<name>-<HHMM>.{json,md}` (UTC): one dated
+ * file per host and run, so runs accumulate as records instead of being rewritten or narrated.
+ */
 export function writeResults(name: string, json: unknown, markdown: string): string {
   const dir = path.join(__dirname, 'results');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
-  return path.join(dir, `${name}.md`);
+  const now = new Date().toISOString();
+  const base = `${now.slice(0, 10)}-${hostSlug()}-${name}-${now.slice(11, 13)}${now.slice(14, 16)}`;
+  fs.writeFileSync(path.join(dir, `${base}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, `${base}.md`), markdown);
+  return path.join(dir, `${base}.md`);
 }
 
 export const progress = (msg: string): void =>
