@@ -3,7 +3,7 @@
  * partner's view: POST to the answer) at a fixed arrival rate and at saturation, beside a floor
  * measured in the same run on the same Temporal server: a bare `executeUpdate` on a workflow that
  * does nothing but answer it. Also counts answers past the program's deadline (stand-ins).
- * Results: bench/results/auth.{json,md}.
+ * Results: bench/results/<date>-<host>-auth-<HHMM>.{json,md}.
  */
 import crypto from 'node:crypto';
 import { NativeConnection, Worker } from '@temporalio/worker';

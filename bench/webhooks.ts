@@ -2,7 +2,7 @@
  * `npm run bench:webhooks`: acknowledgement latency of signed sandbox deliveries at fixed rates and
  * at saturation, the floor measured in the same run (a bare insert of a raw delivery into the same
  * PostgreSQL), and how fast acknowledged deliveries are applied by the card workflows. Checks that
- * none is lost. Results: bench/results/webhooks.{json,md}.
+ * none is lost. Results: bench/results/<date>-<host>-webhooks-<HHMM>.{json,md}.
  */
 import crypto from 'node:crypto';
 import { newId } from '../src/lib/ids';
