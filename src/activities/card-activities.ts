@@ -7,8 +7,8 @@ import type { CanonicalEvent } from '../domain/events';
 import { windowStart } from '../domain/time-windows';
 import { Card } from '../db/models';
 import { getPartner, type PartnerRegistry } from '../partners/types';
-import { currentPolicy } from '../services/policies';
-import { moneyEventKey, moneyTransactionId, writeMoneyEvent } from '../services/money-events';
+import { currentPolicy } from '../policies/current';
+import { moneyEventKey, moneyTransactionId, writeMoneyEvent } from '../cards/money-events';
 import { storeCardSecret } from '../vault/card-vault';
 import type { Vault } from '../vault/vault';
 import type {

@@ -10,7 +10,7 @@ import { healingEvents } from '../domain/reconciliation';
 import type { PartnerListing, PartnerListingRegistry, PartnerPage } from '../partners/types';
 import { compareRun, healCandidates, type CompareInput, type CompareResult } from '../reconciliation/compare';
 import { createStage, dropStage, dropStaleStages, stageCards, stageRecords } from '../reconciliation/stage';
-import { signalCard, type CardWorkflowConfig } from '../services/card-workflows';
+import { signalCard, type CardWorkflowConfig } from '../temporal/card-client';
 import type { ReconciliationProgress } from '../workflows/reconciliation-messages';
 
 export interface ReconciliationDeps {

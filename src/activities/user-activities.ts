@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { UserOverrideState } from '../services/user-actions';
+import type { UserOverrideState } from '../admin-actions/user-fields';
 
 export interface RevertUserOverrideInput {
   tenantId: string;

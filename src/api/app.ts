@@ -9,7 +9,7 @@ import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
 import { reconciliationRouter } from './admin/reconciliation';
 import { adminWebhooksRouter } from './admin/webhooks';
-import { sandboxRouter } from './sandbox/router';
+import { sandboxRouter } from '../partners/sandbox/router';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type Koa from 'koa';
 import type { ApiKeyRole } from '../domain/auth';
 import type { Vault } from '../vault/vault';
-import type { CardWorkflowConfig } from '../services/card-workflows';
+import type { CardWorkflowConfig } from '../temporal/card-client';
 import type { ReconciliationSettings } from '../config';
 
 export interface ApiDeps {

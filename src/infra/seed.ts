@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type ReconciliationSettings } from '../config';
-import { ensureReconciliationSchedule } from '../services/reconciliation';
+import { ensureReconciliationSchedule } from '../reconciliation/runs';
 import type { Vault } from '../vault/vault';
-import { createApiKey } from '../services/api-keys';
-import { createTenant, type TenantCredentials } from '../services/tenants';
+import { createApiKey } from '../tenants/api-keys';
+import { createTenant, type TenantCredentials } from '../tenants/create';
 
 export interface DevCredentials {
   apiUrl: string;

@@ -13,7 +13,7 @@ import { createCardActivities } from '../activities/card-activities';
 import { createUserActivities } from '../activities/user-activities';
 import { createReconciliationActivities } from '../activities/reconciliation-activities';
 import { SandboxListing } from '../partners/sandbox/listing';
-import type { CardWorkflowConfig } from '../services/card-workflows';
+import type { CardWorkflowConfig } from '../temporal/card-client';
 import { SandboxPartner } from '../partners/sandbox/adapter';
 import type { PartnerRegistry } from '../partners/types';
 import { temporalConnectionOptions } from '../temporal/connection';

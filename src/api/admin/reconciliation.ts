@@ -5,7 +5,7 @@ import { Discrepancy, ReconciliationRun } from '../../db/models';
 import { ApiError } from '../../domain/errors';
 import { DISCREPANCY_CATEGORIES, OPERATOR_RESOLUTIONS } from '../../domain/reconciliation';
 import { newId } from '../../lib/ids';
-import { startReconciliation } from '../../services/reconciliation';
+import { startReconciliation } from '../../reconciliation/runs';
 import { progressQuery, type ReconciliationProgress } from '../../workflows/reconciliation-messages';
 import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';

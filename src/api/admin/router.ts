@@ -5,9 +5,9 @@ import { ApiError } from '../../domain/errors';
 import { approvalRequirement, type ActionType } from '../../domain/overrides';
 import { windowStart } from '../../domain/time-windows';
 import { newId } from '../../lib/ids';
-import { cardBalances } from '../../services/cards';
-import { currentPolicy } from '../../services/policies';
-import { decide, loadAction, presentAction } from '../../services/admin-actions';
+import { cardBalances } from '../../cards/balances';
+import { currentPolicy } from '../../policies/current';
+import { decide, loadAction, presentAction } from '../../admin-actions/actions';
 import { getCardQuery } from '../../workflows/messages';
 import { findCard } from '../cards/router';
 import { presentCard } from '../cards/presenters';
@@ -16,7 +16,7 @@ import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { newestFirst } from '../pagination';
 import { bodyOf, pathId, queryOf } from '../validate';
-import { applyAction } from './apply';
+import { applyAction } from '../../admin-actions/apply';
 import {
   AdminIssueSchema,
   AdminListCardsQuery,

@@ -3,14 +3,14 @@ import { z } from 'zod';
 import { ApiError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
 import { SANDBOX_EVENT_TYPES } from '../../partners/sandbox/events';
-import { createSubscription, newWebhookSecret, subscriptionSecretAad } from '../../services/tenants';
-import { forgetSubscription, ingestDelivery } from '../../services/webhooks';
+import { createSubscription, newWebhookSecret, subscriptionSecretAad } from '../../tenants/create';
+import { forgetSubscription, ingestDelivery } from '../../webhooks/ingest';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, encodeCursor, PaginationSchema } from '../schemas';
 import { bodyOf, pathId, queryOf } from '../validate';
-import { authorizeWithDeadline } from '../webhooks/authorize';
+import { authorizeWithDeadline } from '../../webhooks/authorize';
 
 const PARTNER_EVENT_TYPES: Record<string, readonly string[]> = { sandbox: SANDBOX_EVENT_TYPES };
 const OUTCOMES = ['applied', 'duplicate', 'ignored', 'rejected', 'unparseable', 'parked', 'failed'] as const;

@@ -5,8 +5,8 @@ import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { PartialPolicySchema } from '../schemas';
 import { bodyOf } from '../validate';
-import { createTenant } from '../../services/tenants';
-import { ensureReconciliationSchedule } from '../../services/reconciliation';
+import { createTenant } from '../../tenants/create';
+import { ensureReconciliationSchedule } from '../../reconciliation/runs';
 import type { AppContext } from '../context';
 
 const CreateTenantSchema = z.strictObject({

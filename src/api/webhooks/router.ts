@@ -1,7 +1,7 @@
 import Router from '@koa/router';
-import { ingestDelivery } from '../../services/webhooks';
+import { ingestDelivery } from '../../webhooks/ingest';
 import type { ApiDeps, AppState } from '../context';
-import { authorizeWithDeadline } from './authorize';
+import { authorizeWithDeadline } from '../../webhooks/authorize';
 
 const SUBSCRIPTION_ID = /^psub_[0-9a-z]{1,64}$/;
 const PARTNER = /^[a-z][a-z0-9-]{1,30}$/;

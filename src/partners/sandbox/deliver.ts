@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Vault } from '../../vault/vault';
-import { subscriptionSecrets } from '../../services/webhooks';
+import { subscriptionSecrets } from '../../webhooks/ingest';
 import { signStandardWebhook } from './signature';
 
 export interface Delivery {

@@ -1,16 +1,16 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import type { AdminAction } from '../../db/models';
-import { Card } from '../../db/models';
-import { ApiError } from '../../domain/errors';
-import type { CardActionType, UserActionType } from '../../domain/overrides';
-import { applyUserFields, userActionTarget, type UserOverrideState } from '../../services/user-actions';
-import { applyOverrideUpdate } from '../../workflows/messages';
-import type { userOverrideExpiryWorkflow } from '../../workflows/user-override-workflow';
-import { userOverrideWorkflowId } from '../../workflows/user-override-workflow';
-import { issueCard } from '../cards/router';
-import type { CreateCardBody } from '../cards/schema';
-import type { ApiDeps } from '../context';
-import { toErrorResponse } from '../errors';
+import type { AdminAction } from '../db/models';
+import { Card } from '../db/models';
+import { ApiError } from '../domain/errors';
+import type { CardActionType, UserActionType } from '../domain/overrides';
+import { applyUserFields, userActionTarget, type UserOverrideState } from './user-fields';
+import { applyOverrideUpdate } from '../workflows/messages';
+import type { userOverrideExpiryWorkflow } from '../workflows/user-override-workflow';
+import { userOverrideWorkflowId } from '../workflows/user-override-workflow';
+import { issueCard } from '../api/cards/router';
+import type { CreateCardBody } from '../api/cards/schema';
+import type { ApiDeps } from '../api/context';
+import { toErrorResponse } from '../api/errors';
 
 async function recordDecision(
   deps: ApiDeps,

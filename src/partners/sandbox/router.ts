@@ -2,13 +2,13 @@ import crypto from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
 import { ApiError } from '../../domain/errors';
-import { deliverSandboxEvent, sandboxEvent } from '../../partners/sandbox/deliver';
-import { MerchantSchema } from '../../partners/sandbox/normalize';
-import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
-import { authenticate, requireRole } from '../middleware/auth';
-import { SANDBOX_MAX_PAGE, programOfSandboxKey } from '../../partners/sandbox/listing';
-import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../schemas';
-import { bodyOf, queryOf } from '../validate';
+import { deliverSandboxEvent, sandboxEvent } from './deliver';
+import { MerchantSchema } from './normalize';
+import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../../api/context';
+import { authenticate, requireRole } from '../../api/middleware/auth';
+import { SANDBOX_MAX_PAGE, programOfSandboxKey } from './listing';
+import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../../api/schemas';
+import { bodyOf, queryOf } from '../../api/validate';
 
 const Merchant = MerchantSchema.strict();
 

@@ -1,15 +1,15 @@
 import type { Knex } from 'knex';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { CanonicalEvent } from '../../domain/events';
-import type { ProgramPolicy } from '../../domain/policy';
-import { currentPolicy } from '../../services/policies';
-import type { CardWorkflowConfig } from '../../services/card-workflows';
-import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages';
-import { cardWorkflowId } from '../../domain/ids';
-import { writeMoneyEvent } from '../../services/money-events';
-import type { RecordMoneyEventInput } from '../../domain/card-records';
-import { preparedStatement } from '../../db/prepared';
+import type { CanonicalEvent } from '../domain/events';
+import type { ProgramPolicy } from '../domain/policy';
+import { currentPolicy } from '../policies/current';
+import type { CardWorkflowConfig } from '../temporal/card-client';
+import { authorizeUpdate, type AuthorizeResult } from '../workflows/messages';
+import { cardWorkflowId } from '../domain/ids';
+import { writeMoneyEvent } from '../cards/money-events';
+import type { RecordMoneyEventInput } from '../domain/card-records';
+import { preparedStatement } from '../db/prepared';
 
 export interface Answer {
   approved: boolean;

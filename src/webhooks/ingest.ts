@@ -8,8 +8,8 @@ import { newId } from '../lib/ids';
 import { normalizeSandbox, type NormalizeResult } from '../partners/sandbox/normalize';
 import { verifyStandardWebhook } from '../partners/sandbox/signature';
 import type { Vault } from '../vault/vault';
-import type { CardWorkflowConfig } from './card-workflows';
-import { subscriptionSecretAad } from './tenants';
+import type { CardWorkflowConfig } from '../temporal/card-client';
+import { subscriptionSecretAad } from '../tenants/create';
 
 export interface WebhookDeps {
   knex: Knex;

@@ -16,8 +16,8 @@
  */
 import type { Knex } from 'knex';
 import type { CanonicalEvent } from '../domain/events';
-import { signalCard } from './card-workflows';
-import type { WebhookDeps } from './webhooks';
+import { signalCard } from '../temporal/card-client';
+import type { WebhookDeps } from './ingest';
 
 /** How long one hand-off may wait on Temporal before it is left for a later attempt. */
 export const HANDOFF_TIMEOUT_MS = 3_000;
