@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { AdminAction, AdminActionDecision } from '../db/models';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 
 export type ActionStatus =
   'pending_approval' | 'approved' | 'rejected' | 'applied' | 'failed' | 'reverted' | 'expired';
@@ -19,7 +19,7 @@ export function deriveStatus(action: AdminAction, decisions: AdminActionDecision
 
 export async function loadAction(knex: Knex | Knex.Transaction, tenantId: string, id: string) {
   const action = await AdminAction.query(knex).where({ tenantId, id }).first();
-  if (!action) throw new ApiError('NOT_FOUND', 'action not found');
+  if (!action) throw new DomainError('NOT_FOUND', 'action not found');
   const decisions = await AdminActionDecision.query(knex).where({ tenantId, actionId: id }).orderBy('id');
   return { action, decisions, status: deriveStatus(action, decisions) };
 }
@@ -72,11 +72,11 @@ export async function decide(
 ): Promise<AdminAction> {
   return knex.transaction(async (trx) => {
     const locked = await trx('admin_actions').where({ tenantId, id: actionId }).forUpdate().first();
-    if (!locked) throw new ApiError('NOT_FOUND', 'action not found');
+    if (!locked) throw new DomainError('NOT_FOUND', 'action not found');
     const { action, status } = await loadAction(trx, tenantId, actionId);
-    if (status !== 'pending_approval') throw new ApiError('ACTION_NOT_PENDING', `the action is ${status}`);
+    if (status !== 'pending_approval') throw new DomainError('ACTION_NOT_PENDING', `the action is ${status}`);
     if (action.requestedBy === deciderKeyId) {
-      throw new ApiError(
+      throw new DomainError(
         'SELF_APPROVAL_FORBIDDEN',
         'an action must be approved or rejected by someone other than its requester',
       );

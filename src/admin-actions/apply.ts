@@ -1,7 +1,7 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { AdminAction } from '../db/models';
 import { Card } from '../db/models';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import type { CardActionType, UserActionType } from '../domain/overrides';
 import { applyUserFields, userActionTarget, type UserOverrideState } from './user-fields';
 import { applyOverrideUpdate } from '../workflows/messages';
@@ -44,7 +44,7 @@ export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record
   try {
     if (a.subjectType === 'card') {
       const card = await Card.query(deps.knex).where({ tenantId: a.tenantId, id: a.subjectId }).first();
-      if (!card) throw new ApiError('NOT_FOUND', 'card not found');
+      if (!card) throw new DomainError('NOT_FOUND', 'card not found');
       const result = await deps.temporal.workflow
         .getHandle(card.workflowId)
         .executeUpdate(applyOverrideUpdate, {
@@ -88,9 +88,9 @@ export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record
     const pickFields = (s: Partial<UserOverrideState>) => Object.fromEntries(changed.map((k) => [k, s[k]]));
     const guard = (current: UserOverrideState): void => {
       if (type === 'suspend' && current.status === 'suspended')
-        throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already suspended');
+        throw new DomainError('USER_ALREADY_IN_STATE', 'the user is already suspended');
       if (type === 'reinstate' && current.status === 'active')
-        throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already active');
+        throw new DomainError('USER_ALREADY_IN_STATE', 'the user is already active');
     };
     if (a.expiresAt) {
       const current = await deps.knex('users').where({ tenantId: a.tenantId, id: a.subjectId }).first();

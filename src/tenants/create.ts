@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { DEFAULT_POLICY, type ProgramPolicy } from '../domain/policy';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { newId, randomToken } from '../lib/ids';
 import { SANDBOX_EVENT_TYPES } from '../partners/sandbox/events';
 import type { Vault } from '../vault/vault';
@@ -59,7 +59,7 @@ export async function createTenant(
 ): Promise<TenantCredentials> {
   return knex.transaction(async (trx) => {
     const taken = await trx('tenants').where({ slug: input.slug }).first();
-    if (taken) throw new ApiError('TENANT_SLUG_TAKEN', `a tenant with slug ${input.slug} exists`);
+    if (taken) throw new DomainError('TENANT_SLUG_TAKEN', `a tenant with slug ${input.slug} exists`);
     const id = newId('tenant');
     const created = await trx('tenants')
       .insert({ id, slug: input.slug, name: input.name, policyVersion: 1 })
@@ -67,7 +67,7 @@ export async function createTenant(
       .ignore()
       .returning('id');
     // A concurrent request took the slug between the check above and this insert.
-    if (!created.length) throw new ApiError('TENANT_SLUG_TAKEN', `a tenant with slug ${input.slug} exists`);
+    if (!created.length) throw new DomainError('TENANT_SLUG_TAKEN', `a tenant with slug ${input.slug} exists`);
     await trx('tenant_policies').insert({
       tenantId: id,
       version: 1,

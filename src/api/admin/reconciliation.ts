@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Discrepancy, ReconciliationRun } from '../../db/models';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { DISCREPANCY_CATEGORIES, OPERATOR_RESOLUTIONS } from '../../domain/reconciliation';
 import { newId } from '../../lib/ids';
 import { startReconciliation } from '../../reconciliation/runs';
@@ -142,7 +142,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     // run cut off there would judge changes whose webhooks are still on their way.
     const now = Date.now();
     const field = (path: string, message: string) =>
-      new ApiError('VALIDATION_FAILED', `${path} ${message}`, { fields: [{ path, message }] });
+      new DomainError('VALIDATION_FAILED', `${path} ${message}`, { fields: [{ path, message }] });
     if (b.to && Date.parse(b.to) > now + CLOCK_SKEW_MS) throw field('to', 'must not be in the future');
     if (b.from && !b.to && Date.parse(b.from) >= now) throw field('from', 'must be in the past');
     const run = await startReconciliation(svc, {
@@ -174,7 +174,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     if (q.cursor) {
       const after = decodeCursor(q.cursor);
       if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+        throw new DomainError('VALIDATION_FAILED', 'invalid cursor', {
           fields: [{ path: 'cursor', message: 'invalid' }],
         });
       query.whereRaw('(started_at, id) < (?, ?)', [after.createdAt, after.id]);
@@ -198,7 +198,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     const run = await ReconciliationRun.query(knex)
       .where({ tenantId: tenantOf(c), id: pathId(c) })
       .first();
-    if (!run) throw new ApiError('NOT_FOUND', 'reconciliation run not found');
+    if (!run) throw new DomainError('NOT_FOUND', 'reconciliation run not found');
     ctx.body = await presentRun(run, true);
   });
 
@@ -220,7 +220,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     const d = await Discrepancy.query(knex)
       .where({ tenantId: tenantOf(c), id: pathId(c) })
       .first();
-    if (!d) throw new ApiError('NOT_FOUND', 'discrepancy not found');
+    if (!d) throw new DomainError('NOT_FOUND', 'discrepancy not found');
     ctx.body = presentDiscrepancy(d);
   });
 
@@ -232,9 +232,9 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     const operatorId = c.state.auth!.keyId;
     const result = await knex.transaction(async (trx) => {
       const d = await Discrepancy.query(trx).where({ tenantId, id }).forUpdate().first();
-      if (!d) throw new ApiError('NOT_FOUND', 'discrepancy not found');
+      if (!d) throw new DomainError('NOT_FOUND', 'discrepancy not found');
       if (d.status !== 'open')
-        throw new ApiError(
+        throw new DomainError(
           'DISCREPANCY_ALREADY_RESOLVED',
           `the discrepancy was already resolved (${d.resolution})`,
           {

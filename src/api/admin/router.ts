@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { AdminAction, AdminActionDecision, Card, TenantPolicy } from '../../db/models';
 import { checkIssuance, resolveControls, type IssuanceCheckInput } from '../../domain/policy';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { approvalRequirement, type ActionType } from '../../domain/overrides';
 import { windowStart } from '../../domain/time-windows';
 import { newId } from '../../lib/ids';
@@ -33,7 +33,7 @@ function futureExpiry(expiresAt: string | undefined): Date | null {
   if (!expiresAt) return null;
   const at = new Date(expiresAt);
   if (at.getTime() <= Date.now()) {
-    throw new ApiError('VALIDATION_FAILED', 'expiresAt must be in the future', {
+    throw new DomainError('VALIDATION_FAILED', 'expiresAt must be in the future', {
       fields: [{ path: 'expiresAt', message: 'must be in the future' }],
     });
   }
@@ -85,7 +85,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const row = Number.isSafeInteger(version)
       ? await TenantPolicy.query(knex).findById([tenantOf(ctxOf(ctx)), version])
       : undefined;
-    if (!row) throw new ApiError('NOT_FOUND', 'policy version not found');
+    if (!row) throw new DomainError('NOT_FOUND', 'policy version not found');
     ctx.body = presentPolicy(row);
   });
 
@@ -97,7 +97,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { reason, ...patch } = bodyOf(c, PolicyPatchSchema);
-    if (Object.keys(patch).length === 0) throw new ApiError('VALIDATION_FAILED', 'nothing to change');
+    if (Object.keys(patch).length === 0) throw new DomainError('VALIDATION_FAILED', 'nothing to change');
     const saved = await knex.transaction(async (trx) => {
       await trx('tenants').where({ id: tenantId }).forUpdate().first();
       const { version, policy } = await currentPolicy(trx, tenantId);
@@ -111,7 +111,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
         return raising && (next === null || next > policy.overrideApprovalThreshold);
       });
       if (raised.length && ctx.state.auth!.role !== 'approver') {
-        throw new ApiError(
+        throw new DomainError(
           'APPROVER_REQUIRED',
           `raising ${raised.join(', ')} above the approval threshold needs an approver key`,
           { raised },
@@ -169,7 +169,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const tenantId = tenantOf(c);
     const { reason, ...request } = bodyOf(c, AdminIssueSchema);
     const user = await knex('users').where({ tenantId, id: request.userId }).first();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+    if (!user) throw new DomainError('NOT_FOUND', 'user not found');
     const { policy } = await currentPolicy(knex, tenantId);
     const nowMs = Date.now();
     const weekStart = windowStart(nowMs, 'weekly', policy.timeZone, policy.weekStartsOn)!;
@@ -205,7 +205,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
         overrides[flag] ||
         (refusal.code === 'REGION_NOT_ALLOWED' && refusal.details?.userRegion)
       ) {
-        throw new ApiError(refusal.code, refusal.message, refusal.details);
+        throw new DomainError(refusal.code, refusal.message, refusal.details);
       }
       overrides[flag] = true;
       beyond.push(refusal.message);
@@ -279,7 +279,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const body = bodyOf(c, CardActionSchema);
     const expiresAt = futureExpiry(body.expiresAt);
     if (expiresAt && body.type === 'cancel')
-      throw new ApiError('OVERRIDE_NOT_REVERSIBLE', 'a cancellation cannot expire');
+      throw new DomainError('OVERRIDE_NOT_REVERSIBLE', 'a cancellation cannot expire');
     const card = await findCard(deps, tenantId, pathId(c));
     const before = {
       status: card.status,
@@ -298,7 +298,7 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const user = await knex('users')
       .where({ tenantId, id: pathId(c) })
       .first();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+    if (!user) throw new DomainError('NOT_FOUND', 'user not found');
     const before = {
       status: user.status,
       weeklyCardLimitLifted: user.weeklyCardLimitLifted,

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
 import { SANDBOX_EVENT_TYPES } from '../../partners/sandbox/events';
 import { createSubscription, newWebhookSecret, subscriptionSecretAad } from '../../tenants/create';
@@ -71,7 +71,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     if (q.cursor) {
       const after = decodeCursor(q.cursor);
       if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+        throw new DomainError('VALIDATION_FAILED', 'invalid cursor', {
           fields: [{ path: 'cursor', message: 'invalid' }],
         });
       where += ' AND (d.received_at, d.id) < (?, ?)';
@@ -107,7 +107,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
 
   const loadDelivery = async (tenantId: string, id: string) => {
     const d = await knex('webhook_deliveries').where({ tenantId, id }).first();
-    if (!d) throw new ApiError('NOT_FOUND', 'webhook event not found');
+    if (!d) throw new DomainError('NOT_FOUND', 'webhook event not found');
     return d;
   };
 
@@ -169,7 +169,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
   // ---- partner subscriptions ---------------------------------------------------------------------
   const knownPartner = (ctx: AppContext): string => {
     const partner = ctx.params.partner ?? '';
-    if (!PARTNER_EVENT_TYPES[partner]) throw new ApiError('NOT_FOUND', 'unknown partner');
+    if (!PARTNER_EVENT_TYPES[partner]) throw new DomainError('NOT_FOUND', 'unknown partner');
     return partner;
   };
   const presentSub = (s: PartnerSubscriptionRow, secret?: string) => ({
@@ -230,7 +230,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     const sub = await knex('partner_subscriptions')
       .where({ tenantId: tenantOf(c), partner: knownPartner(c), id: pathId(c) })
       .first();
-    if (!sub) throw new ApiError('NOT_FOUND', 'subscription not found');
+    if (!sub) throw new DomainError('NOT_FOUND', 'subscription not found');
     return sub;
   };
 

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { derivedId } from '../../lib/ids';
 import { Card, Transaction } from '../../db/models';
 import { cardBalances } from '../../cards/balances';
@@ -21,7 +21,7 @@ import { CreateCardSchema, ListCardsQuery, StatusChangeSchema, type CreateCardBo
 /** Loads a card of the caller's tenant; another tenant's card is 404, exactly like a missing one. */
 export async function findCard(deps: ApiDeps, tenantId: string, id: string): Promise<Card> {
   const card = await Card.query(deps.knex).where({ tenantId, id }).first();
-  if (!card) throw new ApiError('NOT_FOUND', 'card not found');
+  if (!card) throw new DomainError('NOT_FOUND', 'card not found');
   return card;
 }
 
@@ -45,7 +45,7 @@ export async function issueCard(
   extra: Pick<IssueCardInput, 'overrides' | 'actionId' | 'requestHash'> = {},
 ) {
   const user = await deps.knex('users').where({ tenantId, id: body.userId }).first();
-  if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+  if (!user) throw new DomainError('NOT_FOUND', 'user not found');
   const cardId = derivedId('card', tenantId, idempotencyKey);
   const input: IssueCardInput = { tenantId, cardId, ...body, issuedBy, reason, ...extra };
   await deps.temporal.workflow.executeUpdateWithStart(issueUpdate, {
@@ -144,10 +144,10 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
     const tenantId = tenantOf(c);
     const card = await findCard(deps, tenantId, pathId(ctx as AppContext));
     if (card.status !== 'active' && card.status !== 'frozen') {
-      throw new ApiError('CARD_NOT_REVEALABLE', `a ${card.status} card cannot be revealed`);
+      throw new DomainError('CARD_NOT_REVEALABLE', `a ${card.status} card cannot be revealed`);
     }
     const secret = await revealCardSecret(knex, deps.vault, tenantId, card.id);
-    if (!secret) throw new ApiError('CARD_NOT_REVEALABLE', 'the card has no number yet');
+    if (!secret) throw new DomainError('CARD_NOT_REVEALABLE', 'the card has no number yet');
     await knex('audit_events').insert({
       tenantId,
       actorType: ctx.state.auth!.role,

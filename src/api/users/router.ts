@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { derivedId, newId } from '../../lib/ids';
 import { User } from '../../db/models';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
@@ -44,7 +44,7 @@ export function usersRouter(deps: ApiDeps): Router<AppState> {
       .ignore()
       .returning('id');
     if (!inserted.length) {
-      throw new ApiError('USER_EXTERNAL_ID_TAKEN', `a user with externalId ${body.externalId} exists`);
+      throw new DomainError('USER_EXTERNAL_ID_TAKEN', `a user with externalId ${body.externalId} exists`);
     }
     const user = await User.query(knex).findById(id).throwIfNotFound();
     ctx.status = 201;
@@ -55,7 +55,7 @@ export function usersRouter(deps: ApiDeps): Router<AppState> {
     const user = await User.query(knex)
       .where({ tenantId: tenantOf(ctx as AppContext), id: pathId(ctx as AppContext) })
       .first();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+    if (!user) throw new DomainError('NOT_FOUND', 'user not found');
     ctx.body = presentUser(user);
   });
 
