@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AdminAction, AdminActionDecision } from '../db/models';
 import { DomainError } from '../domain/errors';
+import { recordDecision } from './decisions';
 
 export type ActionStatus =
   'pending_approval' | 'approved' | 'rejected' | 'applied' | 'failed' | 'reverted' | 'expired';
@@ -17,45 +18,12 @@ export function deriveStatus(action: AdminAction, decisions: AdminActionDecision
   return action.requiresApproval ? 'pending_approval' : 'approved';
 }
 
+/** An action with its decisions and the status they give it. */
 export async function loadAction(knex: Knex | Knex.Transaction, tenantId: string, id: string) {
   const action = await AdminAction.query(knex).where({ tenantId, id }).first();
   if (!action) throw new DomainError('NOT_FOUND', 'action not found');
   const decisions = await AdminActionDecision.query(knex).where({ tenantId, actionId: id }).orderBy('id');
   return { action, decisions, status: deriveStatus(action, decisions) };
-}
-
-export function presentAction(
-  a: AdminAction,
-  decisions: AdminActionDecision[],
-  extra: Record<string, unknown> = {},
-) {
-  const by = (d: string) => decisions.find((x) => x.decision === d);
-  const approval = by('approved') ?? by('rejected');
-  const applied = by('applied');
-  return {
-    id: a.id,
-    type: a.type,
-    subject: { type: a.subjectType, id: a.subjectId },
-    status: deriveStatus(a, decisions),
-    params: a.params,
-    reason: a.reason,
-    expiresAt: a.expiresAt ? new Date(a.expiresAt).toISOString() : null,
-    requestedBy: a.requestedBy,
-    requiresApproval: a.requiresApproval,
-    approvedBy: by('approved')?.decidedBy ?? null,
-    rejectedBy: by('rejected')?.decidedBy ?? null,
-    decisionNote: approval?.note ?? null,
-    before: a.before,
-    after: applied?.after ?? null,
-    decisions: decisions.map((d) => ({
-      decision: d.decision,
-      by: d.decidedBy,
-      note: d.note,
-      at: new Date(d.createdAt).toISOString(),
-    })),
-    createdAt: new Date(a.createdAt).toISOString(),
-    ...extra,
-  };
 }
 
 /**
@@ -81,13 +49,7 @@ export async function decide(
         'an action must be approved or rejected by someone other than its requester',
       );
     }
-    await trx('admin_action_decisions').insert({
-      tenantId,
-      actionId,
-      decision,
-      decidedBy: deciderKeyId,
-      note: note ?? null,
-    });
+    await recordDecision(trx, { tenantId, actionId, decision, decidedBy: deciderKeyId, note });
     return action;
   });
 }

@@ -1,7 +1,6 @@
 import { ZodError } from 'zod';
-import { WorkflowUpdateFailedError, WorkflowNotFoundError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { DomainError, isErrorCode, type ErrorCode } from '../domain/errors';
+import { DomainError, type ErrorCode } from '../domain/errors';
+import { refusalOf } from '../temporal/failures';
 
 /** The HTTP status of every error code (api.md "Conventions"): one code, one status. */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -70,22 +69,6 @@ export function validationError(err: ZodError, where = 'body'): DomainError {
   });
 }
 
-/** A business refusal raised inside a card workflow (ApplicationFailure type = our error code). */
-function fromWorkflowFailure(err: unknown): DomainError | null {
-  let cause: unknown = err;
-  for (let depth = 0; cause && depth < 5; depth++) {
-    if (cause instanceof ApplicationFailure && cause.type && isErrorCode(cause.type)) {
-      const details =
-        Array.isArray(cause.details) && cause.details[0] && typeof cause.details[0] === 'object'
-          ? (cause.details[0] as Record<string, unknown>)
-          : undefined;
-      return new DomainError(cause.type, cause.message, details);
-    }
-    cause = (cause as { cause?: unknown }).cause;
-  }
-  return null;
-}
-
 /** Maps every error family to one status and body; nothing internal leaks to the caller. */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (err instanceof DomainError) {
@@ -96,13 +79,9 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
     };
   }
   if (err instanceof ZodError) return toErrorResponse(validationError(err));
-  if (err instanceof WorkflowUpdateFailedError) {
-    const mapped = fromWorkflowFailure(err);
-    if (mapped) return toErrorResponse(mapped);
-  }
-  if (err instanceof WorkflowNotFoundError) {
-    return toErrorResponse(new DomainError('NOT_FOUND', 'not found'));
-  }
+  // A card workflow's refusal (its ApplicationFailure type is our code), or a workflow that is gone.
+  const refusal = refusalOf(err);
+  if (refusal) return toErrorResponse(refusal);
   const e = err as { status?: number; expose?: boolean; message?: string; type?: string; code?: string };
   // PostgreSQL data exceptions (class 22: bad encoding, out-of-range values) are bad input.
   if (typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code)) {
