@@ -61,8 +61,15 @@ const sandboxRestrictions = {
             '**/vault/*',
             '**/infra/*',
             '**/lib/*',
-            '**/services/*',
             '**/partners/**',
+            '**/webhooks/*',
+            '**/cards/*',
+            '**/policies/*',
+            '**/admin-actions/*',
+            '**/issuance/*',
+            '**/tenants/*',
+            '**/temporal/*',
+            '**/reconciliation/*',
           ],
           allowTypeImports: true,
           message: 'Workflow and domain code may import only pure modules (type imports are fine).',
@@ -79,6 +86,37 @@ const sandboxRestrictions = {
     { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
     { name: 'setInterval', message: 'Use a workflow timer.' },
     { name: 'process', message: 'No process access in workflow/domain code.' },
+  ],
+};
+
+/** The API starts, signals and updates workflows; it never runs worker code. */
+const apiRestrictions = {
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          group: ['@temporalio/worker', '@temporalio/activity', '**/activities/*', '**/worker/*'],
+          message: 'The API imports neither activities nor worker code.',
+        },
+      ],
+    },
+  ],
+};
+
+/** Activities carry the workflow's inputs to the table modules; they import no workflow code. */
+const activityRestrictions = {
+  'no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        {
+          group: ['**/workflows/*', '**/api/*'],
+          allowTypeImports: true,
+          message: 'Activities import no workflow or API modules (a type definition they need at most).',
+        },
+      ],
+    },
   ],
 };
 
@@ -99,6 +137,8 @@ export default tseslint.config(
     ignores: ['**/*.test.ts'],
     rules: sandboxRestrictions,
   },
+  { files: ['src/api/**/*.ts'], rules: apiRestrictions },
+  { files: ['src/activities/**/*.ts'], rules: activityRestrictions },
   {
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     // Tests read arbitrary JSON response bodies.

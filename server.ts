@@ -3,6 +3,7 @@ import http from 'node:http';
 import { loadConfig } from './src/config';
 import { configureKeepAlive, createApp } from './src/api/app';
 import { createKnex } from './src/db/knex';
+import { createPartnerRegistry } from './src/partners/registry';
 import { createLogger } from './src/lib/logger';
 import { connectClient } from './src/temporal/connection';
 import { Vault } from './src/vault/vault';
@@ -15,12 +16,20 @@ async function main(): Promise<void> {
     applicationName: 'vcn-api',
   });
   const temporal = await connectClient(config.temporal.address, config.temporal.namespace);
+  const vault = new Vault(config.vaultKey);
   const app = createApp({
     knex,
     temporal,
-    vault: new Vault(config.vaultKey),
+    vault,
     logger,
     cards: { taskQueue: config.temporal.taskQueue },
+    // The same partners as the worker's (built the same way; the API creates no cards with them).
+    partners: createPartnerRegistry({
+      knex,
+      vault,
+      publicUrl: () => config.publicUrl,
+      sandboxSecret: config.vaultKey,
+    }),
     config: {
       publicUrl: config.publicUrl,
       temporalUiUrl: config.temporal.uiUrl,

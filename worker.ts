@@ -5,7 +5,7 @@ import { createLogger } from './src/lib/logger';
 import { Vault } from './src/vault/vault';
 import { createWorker, installTemporalLogging } from './src/worker/create-worker';
 import { connectClient } from './src/temporal/connection';
-import { startOutboxRelay } from './src/services/outbox';
+import { startOutboxRelay } from './src/webhooks/outbox';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -14,7 +14,7 @@ import { createKnex, migrateLatest } from '../src/db/knex';
 import { dataDir, projectRoot } from '../src/infra/paths';
 import { pickPort, waitForPort } from '../src/infra/ports';
 import { startStack, type Stack } from '../src/infra/stack';
-import { createApiKey } from '../src/services/api-keys';
+import { createApiKey } from '../src/tenants/api-keys';
 import { connectClient } from '../src/temporal/connection';
 import { generateVaultKeySpec, Vault } from '../src/vault/vault';
 import { progress } from './lib';

@@ -1,4 +1,4 @@
-import { createApiKey } from '../src/services/api-keys';
+import { createApiKey } from '../src/tenants/api-keys';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { eventually, inMs } from './helpers/wait';

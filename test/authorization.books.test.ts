@@ -1,4 +1,4 @@
-import { writeMoneyEvent } from '../src/services/money-events';
+import { writeMoneyEvent } from '../src/cards/money-events';
 import type { RecordMoneyEventInput } from '../src/domain/card-records';
 import type { AuthorizeResult } from '../src/workflows/messages';
 import { startHarness, type Harness } from './helpers/harness';

@@ -1,4 +1,4 @@
-import { handOff } from '../src/services/outbox';
+import { handOff } from '../src/webhooks/outbox';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { sendEvent } from './helpers/webhooks';

@@ -4,6 +4,7 @@ import { eventually } from './helpers/wait';
 import { merchant, sendEvent } from './helpers/webhooks';
 import { runSimulation } from '../src/simulator/simulator';
 import { SandboxPartner } from '../src/partners/sandbox/adapter';
+import { openCredentials } from '../src/webhooks/subscriptions';
 import { DISCREPANCY_CATEGORIES, type DiscrepancyCategory } from '../src/domain/reconciliation';
 
 jest.setTimeout(120_000);
@@ -89,7 +90,7 @@ async function injectDrift(t: TestTenant, perCategory: number): Promise<Injected
     injected.push({ category: 'card_status_mismatch', key: frozen.partnerCardId });
 
     // A card at the partner the platform never finished issuing.
-    const orphan = await partner.createCard({
+    const orphan = await partner.createCard(await openCredentials(h.knex, h.vault, t.id, 'sandbox'), {
       programId: t.id,
       platformCardRef: uniq('card_orphan'),
       expiresAt: new Date(Date.now() + 365 * 86_400_000),

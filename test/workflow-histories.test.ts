@@ -1,5 +1,5 @@
 import { cardWorkflowId } from '../src/domain/ids';
-import { createApiKey } from '../src/services/api-keys';
+import { createApiKey } from '../src/tenants/api-keys';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import fs from 'node:fs';

@@ -6,16 +6,22 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Knex } from 'knex';
+import { recordDecision } from '../admin-actions/decisions';
+import { recordAction } from '../admin-actions/requests';
 import { healingEvents } from '../domain/reconciliation';
-import type { PartnerListing, PartnerListingRegistry, PartnerPage } from '../partners/types';
+import { getPartner, type PartnerRegistry, type PartnerPage } from '../partners/adapter';
+import type { Vault } from '../vault/vault';
+import { openCredentials } from '../webhooks/subscriptions';
 import { compareRun, healCandidates, type CompareInput, type CompareResult } from '../reconciliation/compare';
 import { createStage, dropStage, dropStaleStages, stageCards, stageRecords } from '../reconciliation/stage';
-import { signalCard, type CardWorkflowConfig } from '../services/card-workflows';
+import { signalCard, type CardWorkflowConfig } from '../temporal/card-client';
 import type { ReconciliationProgress } from '../workflows/reconciliation-messages';
 
 export interface ReconciliationDeps {
   knex: Knex;
-  listings: PartnerListingRegistry;
+  vault: Vault;
+  /** The partners whose listings are read (each through the tenant's credentials with it). */
+  partners: PartnerRegistry;
   temporal: Client;
   cards: CardWorkflowConfig;
 }
@@ -69,12 +75,6 @@ async function whileHeartbeating<T>(fn: () => Promise<T>, everyMs = 5_000): Prom
   }
 }
 
-function listingOf(deps: ReconciliationDeps, partner: string): PartnerListing {
-  const l = deps.listings[partner];
-  if (!l) throw new Error(`no listing adapter for partner ${partner}`);
-  return l;
-}
-
 export function createReconciliationActivities(deps: ReconciliationDeps) {
   const { knex } = deps;
   return {
@@ -120,7 +120,8 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
      */
     async stagePages(input: StagePagesInput): Promise<StagePagesResult> {
       const ctx = Context.current();
-      const listing = listingOf(deps, input.partner);
+      const partner = getPartner(deps.partners, input.partner);
+      const credentials = await openCredentials(knex, deps.vault, input.tenantId, input.partner);
       const resumed = ctx.info.heartbeatDetails as StagePagesResult | undefined;
       // A retry after the last page was staged (the result was lost): that result again.
       if (resumed && resumed.nextCursor === null) return resumed;
@@ -129,8 +130,8 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
       let pages = resumed?.pages ?? 0;
       const fetchPage = (c: string | null): Promise<PartnerPage<unknown>> =>
         input.kind === 'cards'
-          ? listing.listCards({ programId: input.tenantId, cursor: c, limit: input.pageSize })
-          : listing.listTransactions({
+          ? partner.listCards(credentials, { programId: input.tenantId, cursor: c, limit: input.pageSize })
+          : partner.listTransactions(credentials, {
               programId: input.tenantId,
               from: new Date(input.fromMs!),
               to: new Date(input.toMs!),
@@ -200,34 +201,28 @@ export function createReconciliationActivities(deps: ReconciliationDeps) {
             updatedAt: trx.fn.now(),
           });
           const actionId = `act_${d.id.slice(4)}h`;
-          await trx('adminActions')
-            .insert({
-              id: actionId,
-              tenantId: input.tenantId,
-              subjectType: 'discrepancy',
-              subjectId: d.id,
-              type: 'resolve_discrepancy',
-              params: JSON.stringify({
-                resolution: 'auto_healed',
-                runId: input.runId,
-                category: d.category,
-                events: events.map((e) => ({ kind: e.kind, eventId: e.eventId })),
-              }),
-              reason: note,
-              requestedBy: 'system:reconciliation',
-            })
-            .onConflict('id')
-            .ignore();
-          await trx('adminActionDecisions')
-            .insert({
-              tenantId: input.tenantId,
-              actionId,
-              decision: 'applied',
-              decidedBy: 'system:reconciliation',
-              note: 'events sent through the card workflow',
-            })
-            .onConflict(['tenantId', 'actionId', 'decision'])
-            .ignore();
+          await recordAction(trx, {
+            id: actionId,
+            tenantId: input.tenantId,
+            subjectType: 'discrepancy',
+            subjectId: d.id,
+            type: 'resolve_discrepancy',
+            params: {
+              resolution: 'auto_healed',
+              runId: input.runId,
+              category: d.category,
+              events: events.map((e) => ({ kind: e.kind, eventId: e.eventId })),
+            },
+            reason: note,
+            requestedBy: 'system:reconciliation',
+          });
+          await recordDecision(trx, {
+            tenantId: input.tenantId,
+            actionId,
+            decision: 'applied',
+            decidedBy: 'system:reconciliation',
+            note: 'events sent through the card workflow',
+          });
           healed += 1;
         });
         ctx.heartbeat({ healed });

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { UserOverrideState } from '../services/user-actions';
+import { recordDecision } from '../admin-actions/decisions';
+import type { UserOverrideState } from '../admin-actions/user-fields';
 
 export interface RevertUserOverrideInput {
   tenantId: string;
@@ -35,13 +36,13 @@ export function createUserActivities(deps: { knex: Knex }) {
             .where({ tenantId: input.tenantId, id: input.userId })
             .update({ ...input.before, updatedAt: trx.fn.now() });
         }
-        await trx('admin_action_decisions').insert({
+        await recordDecision(trx, {
           tenantId: input.tenantId,
           actionId: input.actionId,
           decision,
           decidedBy: 'system',
           note: unchanged ? null : 'the user changed since the override; nothing restored',
-          after: unchanged ? JSON.stringify(input.before) : null,
+          after: unchanged ? input.before : null,
         });
         return decision;
       });

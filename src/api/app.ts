@@ -9,7 +9,9 @@ import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
 import { reconciliationRouter } from './admin/reconciliation';
 import { adminWebhooksRouter } from './admin/webhooks';
-import { sandboxRouter } from './sandbox/router';
+import { partnerApiRouters } from '../partners/apis';
+import { createPartnerRegistry } from '../partners/registry';
+import type { PartnerRegistry } from '../partners/adapter';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
@@ -27,8 +29,21 @@ export function configureKeepAlive(server: Server): void {
   server.headersTimeout = 66_000; // must exceed keepAliveTimeout
 }
 
-/** Builds the Koa app from its dependencies; only server.ts listens. */
-export function createApp(deps: ApiDeps): Koa<AppState> {
+/**
+ * Builds the Koa app from its dependencies; only server.ts listens. Without a partner registry it
+ * builds its own (`createPartnerRegistry`, as the worker does), for an API that creates no cards.
+ */
+export function createApp(input: Omit<ApiDeps, 'partners'> & { partners?: PartnerRegistry }): Koa<AppState> {
+  const deps: ApiDeps = {
+    ...input,
+    partners:
+      input.partners ??
+      createPartnerRegistry({
+        knex: input.knex,
+        vault: input.vault,
+        publicUrl: () => input.config.publicUrl,
+      }),
+  };
   const app = new Koa<AppState>({ proxy: false });
   app.use(requestContext(deps.logger));
 
@@ -40,8 +55,8 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
   const hooks = webhooksRouter(deps);
   app.use(hooks.routes());
 
-  // The sandbox partner's API authenticates on its own (it also takes the program's partner key).
-  if (deps.config.sandboxEnabled) app.use(sandboxRouter(deps).routes());
+  // Partners' own APIs served here (the sandbox's, when enabled) authenticate on their own.
+  for (const r of partnerApiRouters(deps)) app.use(r.routes());
 
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));

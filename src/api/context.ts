@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type Koa from 'koa';
 import type { ApiKeyRole } from '../domain/auth';
 import type { Vault } from '../vault/vault';
-import type { CardWorkflowConfig } from '../services/card-workflows';
+import type { PartnerRegistry } from '../partners/adapter';
+import type { CardWorkflowConfig } from '../temporal/card-client';
 import type { ReconciliationSettings } from '../config';
 
 export interface ApiDeps {
@@ -14,6 +15,8 @@ export interface ApiDeps {
   logger: Logger;
   /** How card workflows are started: task queue and continue-as-new cap. */
   cards: CardWorkflowConfig;
+  /** The partners by name (`createPartnerRegistry`). */
+  partners: PartnerRegistry;
   config: {
     publicUrl: string;
     temporalUiUrl: string;

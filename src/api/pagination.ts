@@ -1,5 +1,5 @@
 import type { Model, QueryBuilder } from 'objection';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { decodeCursor, encodeCursor } from './schemas';
 
 /**
@@ -13,7 +13,7 @@ export async function newestFirst<M extends Model & { createdAt: Date; id: strin
   if (page.cursor) {
     const after = decodeCursor(page.cursor);
     if (!after)
-      throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+      throw new DomainError('VALIDATION_FAILED', 'invalid cursor', {
         fields: [{ path: 'cursor', message: 'invalid' }],
       });
     query.whereRaw('(created_at, id) < (?, ?)', [after.createdAt, after.id]);

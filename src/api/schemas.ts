@@ -54,6 +54,8 @@ export const PolicySchema = z.strictObject({
   authorizationTimeoutMs: z.number().int().min(100).max(10_000),
   standInDecision: z.enum(['decline', 'approve']),
   holdExpiryDays: z.number().int().min(1).max(90),
+  /** Where new cards are issued: a registered partner's name (checked against the registry). */
+  partner: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, 'a partner name'),
 });
 
 export const PartialPolicySchema = PolicySchema.partial();

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import { validationError } from './errors';
 import { containsNul } from './middleware/body';
 import type { AppContext } from './context';
@@ -16,7 +16,7 @@ export const bodyOf = <S extends z.ZodType>(ctx: AppContext, schema: S): z.infer
 
 export const queryOf = <S extends z.ZodType>(ctx: AppContext, schema: S): z.infer<S> => {
   if (containsNul(ctx.query))
-    throw new ApiError('VALIDATION_FAILED', 'query strings may not contain NUL characters');
+    throw new DomainError('VALIDATION_FAILED', 'query strings may not contain NUL characters');
   return parse(schema, ctx.query, 'query');
 };
 
@@ -25,6 +25,6 @@ const PUBLIC_ID = /^[a-z]{2,5}_[0-9a-z]{1,64}$/;
 /** A path id that cannot name any object is simply not found (and never reaches SQL). */
 export function pathId(ctx: AppContext, name = 'id'): string {
   const id = ctx.params[name] ?? '';
-  if (!PUBLIC_ID.test(id)) throw new ApiError('NOT_FOUND', 'not found');
+  if (!PUBLIC_ID.test(id)) throw new DomainError('NOT_FOUND', 'not found');
   return id;
 }

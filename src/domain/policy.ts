@@ -21,6 +21,11 @@ export interface ProgramPolicy {
   authorizationTimeoutMs: number;
   standInDecision: 'decline' | 'approve';
   holdExpiryDays: number;
+  /**
+   * The partner new cards are issued at (a name in the partner registry). Unset: the platform's
+   * default partner (`src/policies` fills it in; the domain names no partner).
+   */
+  partner?: string;
 }
 
 export const DEFAULT_POLICY: ProgramPolicy = {

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
 import { loadConfig, type ReconciliationSettings } from '../config';
-import { ensureReconciliationSchedule } from '../services/reconciliation';
+import { ensureReconciliationSchedule } from '../reconciliation/runs';
 import type { Vault } from '../vault/vault';
-import { createApiKey } from '../services/api-keys';
-import { createTenant, type TenantCredentials } from '../services/tenants';
+import { createApiKey } from '../tenants/api-keys';
+import { createPartnerRegistry } from '../partners/registry';
+import { createTenant, type TenantCredentials } from '../tenants/create';
 
 export interface DevCredentials {
   apiUrl: string;
@@ -28,8 +29,8 @@ export function credentialsEntry(t: TenantCredentials): DevCredentials['tenants'
     appKey: t.appKey,
     operatorKey: t.operatorKey,
     approverKey: t.approverKey,
-    sandboxWebhookUrl: t.sandboxWebhookUrl,
-    sandboxWebhookSecret: t.sandboxWebhookSecret,
+    sandboxWebhookUrl: t.partnerCredentials.sandboxWebhookUrl!,
+    sandboxWebhookSecret: t.partnerCredentials.sandboxWebhookSecret!,
   };
 }
 
@@ -43,10 +44,13 @@ export async function seedIfEmpty(
   if (existing) return null;
   const platform = await createApiKey(knex, null, 'platform', 'dev platform key');
   const demo = await createTenant(
-    knex,
-    vault,
+    {
+      knex,
+      vault,
+      partners: createPartnerRegistry({ knex, vault, publicUrl: () => urls.apiUrl }),
+      publicUrl: urls.apiUrl,
+    },
     { slug: 'demo', name: 'Demo program', createdBy: platform.id },
-    urls.apiUrl,
   );
   return { ...urls, platformKey: platform.key, tenants: [credentialsEntry(demo)] };
 }

@@ -157,6 +157,16 @@ export interface PartnerAdapter {
   readonly name: string;
   /** The event types a new subscription receives (its default `eventTypes`). */
   readonly eventTypes: readonly string[];
+  /**
+   * Set for a partner the platform provisions itself (the sandbox, which plays its partner inside
+   * the platform): every new tenant gets a webhook subscription with it, and these are the fields
+   * that subscription adds to the tenant's credentials (api.md "Local credentials").
+   */
+  readonly provision?: {
+    credentials(subscription: { id: string; url: string; secret: string }): Record<string, string>;
+    /** Which of those fields are secrets: shown once, never kept for an idempotent replay. */
+    readonly secretFields: readonly string[];
+  };
 
   /** Checks a delivery's signature against the subscription's secrets. `checkTimestamp: false`: an operator's replay of a stored delivery. */
   verify(

@@ -24,6 +24,8 @@
  */
 import type { Knex } from 'knex';
 import type { DiscrepancyCategory, HealableDiscrepancy } from '../domain/reconciliation';
+import { insertDecisionsSql } from '../admin-actions/decisions';
+import { insertActionsSql } from '../admin-actions/requests';
 import { stageTables } from './stage';
 
 export interface CompareInput {
@@ -266,17 +268,15 @@ export async function compareRun(knex: Knex, input: CompareInput): Promise<Compa
             AND (d.subject_at IS NULL OR (d.subject_at >= :from AND d.subject_at < :to))
             AND NOT EXISTS (SELECT 1 FROM rec_unsettled u WHERE u.key = coalesce(d.partner_transaction_id, d.partner_card_id))
           RETURNING d.id, d.category
-       ), acts AS (
-         INSERT INTO admin_actions (id, tenant_id, subject_type, subject_id, type, params, reason, requested_by)
-         SELECT 'act_' || substr(md5('close' || c.id || :run), 1, 26), :t, 'discrepancy', c.id, 'resolve_discrepancy',
-                jsonb_build_object('resolution', 'auto_healed', 'runId', :run::text, 'category', c.category),
-                'no longer found by reconciliation run ' || :run, 'system:reconciliation'
-           FROM closed c
-         RETURNING id
-       ), decided AS (
-         INSERT INTO admin_action_decisions (tenant_id, action_id, decision, decided_by, note)
-         SELECT :t, a.id, 'applied', 'system:reconciliation', 'discrepancy closed' FROM acts a
-       )
+       ), acts AS (${insertActionsSql(
+         `SELECT 'act_' || substr(md5('close' || c.id || :run), 1, 26), :t::text, 'discrepancy', c.id,
+                 'resolve_discrepancy',
+                 jsonb_build_object('resolution', 'auto_healed', 'runId', :run::text, 'category', c.category),
+                 'no longer found by reconciliation run ' || :run, 'system:reconciliation'
+            FROM closed c`,
+       )}), decided AS (${insertDecisionsSql(
+         `SELECT :t::text, a.id, 'applied', 'system:reconciliation', 'discrepancy closed' FROM acts a`,
+       )})
        SELECT count(*)::int AS closed FROM closed`,
       { t, p, run, from: x.from, to: x.to },
     );

@@ -5,7 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
-import type { PartnerCardRecord, PartnerTransactionRecord } from '../partners/types';
+import type { PartnerCardRecord, PartnerTransactionRecord } from '../partners/adapter';
 
 export interface StageTables {
   cards: string;

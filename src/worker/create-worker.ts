@@ -12,18 +12,19 @@ import type { Logger } from 'pino';
 import { createCardActivities } from '../activities/card-activities';
 import { createUserActivities } from '../activities/user-activities';
 import { createReconciliationActivities } from '../activities/reconciliation-activities';
-import { SandboxListing } from '../partners/sandbox/listing';
-import type { CardWorkflowConfig } from '../services/card-workflows';
-import { SandboxPartner } from '../partners/sandbox/adapter';
-import type { PartnerRegistry } from '../partners/types';
+import type { PartnerRegistry } from '../partners/adapter';
+import { createPartnerRegistry } from '../partners/registry';
+import type { CardWorkflowConfig } from '../temporal/card-client';
 import { temporalConnectionOptions } from '../temporal/connection';
 import type { Vault } from '../vault/vault';
 
 export interface WorkerDeps {
   knex: Knex;
   vault: Vault;
-  /** Secret the sandbox partner derives test card numbers from. */
+  /** Secret the sandbox partner derives test card numbers from (see `createPartnerRegistry`). */
   sandboxSecret: string;
+  /** The partners (default: `createPartnerRegistry`, as the API builds it). */
+  partners?: PartnerRegistry;
   temporal: { address: string; namespace: string; taskQueue: string };
   /**
    * For reconciliation: a Temporal client (healing signals card workflows), the platform's URL
@@ -39,29 +40,34 @@ export interface WorkerDeps {
   options?: Partial<WorkerOptions>;
 }
 
-export function createPartners(knex: Knex, sandboxSecret: string): PartnerRegistry {
-  return { sandbox: new SandboxPartner(knex, sandboxSecret) };
-}
-
 export const workflowsPath = require.resolve('../workflows');
 
 export async function createWorker(
   deps: WorkerDeps,
 ): Promise<{ worker: Worker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(deps.temporal.address));
-  const activities = {
-    ...createCardActivities({
+  const partners =
+    deps.partners ??
+    createPartnerRegistry({
       knex: deps.knex,
       vault: deps.vault,
-      partners: createPartners(deps.knex, deps.sandboxSecret),
-    }),
+      sandboxSecret: deps.sandboxSecret,
+      publicUrl:
+        deps.reconciliation?.publicUrl ??
+        (() => {
+          throw new Error('this worker was given no platform URL (reconciliation is off)');
+        }),
+    });
+  const activities = {
+    ...createCardActivities({ knex: deps.knex, vault: deps.vault, partners }),
     ...createUserActivities({ knex: deps.knex }),
     ...(deps.reconciliation
       ? createReconciliationActivities({
           knex: deps.knex,
+          vault: deps.vault,
+          partners,
           temporal: deps.reconciliation.client,
           cards: deps.reconciliation.cards,
-          listings: { sandbox: new SandboxListing(deps.vault, deps.reconciliation.publicUrl) },
         })
       : {}),
   };

@@ -9,11 +9,11 @@ import type { ReconciliationSettings } from '../../src/config';
 import { createKnex, migrateLatest } from '../../src/db/knex';
 import { createLogger } from '../../src/lib/logger';
 import { newId } from '../../src/lib/ids';
-import { createApiKey } from '../../src/services/api-keys';
+import { createApiKey } from '../../src/tenants/api-keys';
 import { Vault } from '../../src/vault/vault';
 import { createWorker } from '../../src/worker/create-worker';
-import { startOutboxRelay } from '../../src/services/outbox';
-import type { CardWorkflowConfig } from '../../src/services/card-workflows';
+import { startOutboxRelay } from '../../src/webhooks/outbox';
+import type { CardWorkflowConfig } from '../../src/temporal/card-client';
 import { readStackInfo, type TestStackInfo } from '../setup/stack-file';
 
 export interface ApiResponse<T = any> {

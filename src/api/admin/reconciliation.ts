@@ -2,10 +2,11 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Discrepancy, ReconciliationRun } from '../../db/models';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { DISCREPANCY_CATEGORIES, OPERATOR_RESOLUTIONS } from '../../domain/reconciliation';
-import { newId } from '../../lib/ids';
-import { startReconciliation } from '../../services/reconciliation';
+import { hasPartner, type PartnerRegistry } from '../../partners/adapter';
+import { resolveDiscrepancy } from '../../reconciliation/resolve';
+import { startReconciliation } from '../../reconciliation/runs';
 import { progressQuery, type ReconciliationProgress } from '../../workflows/reconciliation-messages';
 import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
@@ -19,23 +20,22 @@ const CLOCK_SKEW_MS = 60_000;
 /** Discrepancies a run's detail lists; the rest are on `GET /admin/discrepancies?runId=`. */
 const RUN_DETAIL_DISCREPANCIES = 200;
 
-/** Partners whose listings reconciliation can read. */
-const RECONCILABLE_PARTNERS = ['sandbox'] as const;
-
-const StartBody = z
-  .strictObject({
-    partner: z.enum(RECONCILABLE_PARTNERS),
-    from: IsoDateTime.optional(),
-    to: IsoDateTime.optional(),
-    /** false: find and record only (a dry run); default: the platform's setting. */
-    autoHeal: z.boolean().optional(),
-    /** Compare even changes younger than this (ms; default: the platform's setting). */
-    settleMs: z.number().int().min(0).max(86_400_000).optional(),
-  })
-  .refine((b) => !b.from || !b.to || Date.parse(b.from) < Date.parse(b.to), {
-    message: 'from must be before to',
-    path: ['from'],
-  });
+/** A run's request; `partner` must be one whose listings the registry can read. */
+const startBody = (partners: PartnerRegistry) =>
+  z
+    .strictObject({
+      partner: z.string().refine((p) => hasPartner(partners, p), 'a registered partner'),
+      from: IsoDateTime.optional(),
+      to: IsoDateTime.optional(),
+      /** false: find and record only (a dry run); default: the platform's setting. */
+      autoHeal: z.boolean().optional(),
+      /** Compare even changes younger than this (ms; default: the platform's setting). */
+      settleMs: z.number().int().min(0).max(86_400_000).optional(),
+    })
+    .refine((b) => !b.from || !b.to || Date.parse(b.from) < Date.parse(b.to), {
+      message: 'from must be before to',
+      path: ['from'],
+    });
 
 const ResolveBody = z.strictObject({
   resolution: z.enum(OPERATOR_RESOLUTIONS as [string, ...string[]]),
@@ -85,6 +85,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
   const { knex } = deps;
   const router = new Router<AppState>();
   const operator = requireRole('operator');
+  const StartBody = startBody(deps.partners);
   const svc = {
     knex,
     temporal: deps.temporal,
@@ -142,7 +143,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     // run cut off there would judge changes whose webhooks are still on their way.
     const now = Date.now();
     const field = (path: string, message: string) =>
-      new ApiError('VALIDATION_FAILED', `${path} ${message}`, { fields: [{ path, message }] });
+      new DomainError('VALIDATION_FAILED', `${path} ${message}`, { fields: [{ path, message }] });
     if (b.to && Date.parse(b.to) > now + CLOCK_SKEW_MS) throw field('to', 'must not be in the future');
     if (b.from && !b.to && Date.parse(b.from) >= now) throw field('from', 'must be in the past');
     const run = await startReconciliation(svc, {
@@ -174,7 +175,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     if (q.cursor) {
       const after = decodeCursor(q.cursor);
       if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+        throw new DomainError('VALIDATION_FAILED', 'invalid cursor', {
           fields: [{ path: 'cursor', message: 'invalid' }],
         });
       query.whereRaw('(started_at, id) < (?, ?)', [after.createdAt, after.id]);
@@ -198,7 +199,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     const run = await ReconciliationRun.query(knex)
       .where({ tenantId: tenantOf(c), id: pathId(c) })
       .first();
-    if (!run) throw new ApiError('NOT_FOUND', 'reconciliation run not found');
+    if (!run) throw new DomainError('NOT_FOUND', 'reconciliation run not found');
     ctx.body = await presentRun(run, true);
   });
 
@@ -220,7 +221,7 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     const d = await Discrepancy.query(knex)
       .where({ tenantId: tenantOf(c), id: pathId(c) })
       .first();
-    if (!d) throw new ApiError('NOT_FOUND', 'discrepancy not found');
+    if (!d) throw new DomainError('NOT_FOUND', 'discrepancy not found');
     ctx.body = presentDiscrepancy(d);
   });
 
@@ -229,48 +230,12 @@ export function reconciliationRouter(deps: ApiDeps): Router<AppState> {
     const tenantId = tenantOf(c);
     const id = pathId(c);
     const b = bodyOf(c, ResolveBody);
-    const operatorId = c.state.auth!.keyId;
-    const result = await knex.transaction(async (trx) => {
-      const d = await Discrepancy.query(trx).where({ tenantId, id }).forUpdate().first();
-      if (!d) throw new ApiError('NOT_FOUND', 'discrepancy not found');
-      if (d.status !== 'open')
-        throw new ApiError(
-          'DISCREPANCY_ALREADY_RESOLVED',
-          `the discrepancy was already resolved (${d.resolution})`,
-          {
-            resolution: d.resolution,
-            resolvedBy: d.resolvedBy,
-          },
-        );
-      const actionId = newId('adminAction');
-      await trx('admin_actions').insert({
-        id: actionId,
-        tenantId,
-        subjectType: 'discrepancy',
-        subjectId: id,
-        type: 'resolve_discrepancy',
-        params: JSON.stringify({ resolution: b.resolution, category: d.category }),
-        reason: b.note,
-        requestedBy: operatorId,
-        before: JSON.stringify({ status: d.status }),
-      });
-      const updated = await Discrepancy.query(trx).patchAndFetchById(id, {
-        status: 'resolved',
-        resolution: b.resolution,
-        resolutionNote: b.note,
-        resolvedBy: operatorId,
-        resolvedAt: new Date(),
-        updatedAt: new Date(),
-      });
-      await trx('admin_action_decisions').insert({
-        tenantId,
-        actionId,
-        decision: 'applied',
-        decidedBy: operatorId,
-        note: b.note,
-        after: JSON.stringify({ status: 'resolved', resolution: b.resolution }),
-      });
-      return { discrepancy: updated, actionId };
+    const result = await resolveDiscrepancy(knex, {
+      tenantId,
+      id,
+      resolution: b.resolution,
+      note: b.note,
+      by: c.state.auth!.keyId,
     });
     ctx.body = { ...presentDiscrepancy(result.discrepancy), actionId: result.actionId };
   });

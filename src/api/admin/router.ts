@@ -1,22 +1,27 @@
 import Router from '@koa/router';
 import { AdminAction, AdminActionDecision, Card, TenantPolicy } from '../../db/models';
-import { checkIssuance, resolveControls, type IssuanceCheckInput } from '../../domain/policy';
-import { ApiError } from '../../domain/errors';
-import { approvalRequirement, type ActionType } from '../../domain/overrides';
-import { windowStart } from '../../domain/time-windows';
-import { newId } from '../../lib/ids';
-import { cardBalances } from '../../services/cards';
-import { currentPolicy } from '../../services/policies';
-import { decide, loadAction, presentAction } from '../../services/admin-actions';
+import { DomainError } from '../../domain/errors';
+import { loadAction } from '../../admin-actions/actions';
+import {
+  approveAction,
+  rejectAction,
+  requestAdminIssuance,
+  requestCardOverride,
+  requestUserOverride,
+  type RequestedAction,
+} from '../../admin-actions/commands';
+import { cardBalances } from '../../cards/balances';
+import { changePolicy } from '../../policies/change';
+import { currentPolicy } from '../../policies/current';
 import { getCardQuery } from '../../workflows/messages';
-import { findCard } from '../cards/router';
+import { cardResponse, findCard } from '../cards/router';
 import { presentCard } from '../cards/presenters';
 import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { newestFirst } from '../pagination';
 import { bodyOf, pathId, queryOf } from '../validate';
-import { applyAction } from './apply';
+import { presentAction, presentPolicy } from './presenters';
 import {
   AdminIssueSchema,
   AdminListCardsQuery,
@@ -33,7 +38,7 @@ function futureExpiry(expiresAt: string | undefined): Date | null {
   if (!expiresAt) return null;
   const at = new Date(expiresAt);
   if (at.getTime() <= Date.now()) {
-    throw new ApiError('VALIDATION_FAILED', 'expiresAt must be in the future', {
+    throw new DomainError('VALIDATION_FAILED', 'expiresAt must be in the future', {
       fields: [{ path: 'expiresAt', message: 'must be in the future' }],
     });
   }
@@ -63,15 +68,14 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const { action, decisions } = await loadAction(knex, tenantId, id);
     return presentAction(action, decisions, extra);
   };
+  /** A requested action's answer: its state, and why it waits or (an issuance) the card it made. */
+  const requestedResponse = async (tenantId: string, r: RequestedAction, issuance: boolean) =>
+    actionResponse(tenantId, r.id, {
+      ...(r.approvalReasons.length ? { approvalReasons: r.approvalReasons } : {}),
+      ...(issuance ? { card: r.cardId ? await cardResponse(deps, tenantId, r.cardId) : null } : {}),
+    });
 
   // ---- program policy --------------------------------------------------------------------------
-  const presentPolicy = (p: TenantPolicy) => ({
-    version: p.version,
-    policy: p.policy,
-    createdBy: p.createdBy,
-    reason: p.reason,
-    createdAt: new Date(p.createdAt).toISOString(),
-  });
 
   router.get('/admin/policy', operator, async (ctx) => {
     const tenantId = tenantOf(ctxOf(ctx));
@@ -85,53 +89,25 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const row = Number.isSafeInteger(version)
       ? await TenantPolicy.query(knex).findById([tenantOf(ctxOf(ctx)), version])
       : undefined;
-    if (!row) throw new ApiError('NOT_FOUND', 'policy version not found');
+    if (!row) throw new DomainError('NOT_FOUND', 'policy version not found');
     ctx.body = presentPolicy(row);
   });
 
   /**
-   * A new policy version (the old ones stay, so any decision can be explained by the version in
-   * force). Raising a money limit above the approval threshold needs an approver key.
+   * A new policy version (see `changePolicy`: raising a money limit above the approval threshold
+   * needs an approver key; `partner` must name a registered partner).
    */
   router.patch('/admin/policy', operator, idempotency(knex), async (ctx) => {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { reason, ...patch } = bodyOf(c, PolicyPatchSchema);
-    if (Object.keys(patch).length === 0) throw new ApiError('VALIDATION_FAILED', 'nothing to change');
-    const saved = await knex.transaction(async (trx) => {
-      await trx('tenants').where({ id: tenantId }).forUpdate().first();
-      const { version, policy } = await currentPolicy(trx, tenantId);
-      const raised = (
-        ['maxCardSpendLimit', 'weeklySpendLimitPerUser', 'overrideApprovalThreshold'] as const
-      ).filter((k) => {
-        const next = patch[k];
-        if (next === undefined) return false;
-        const prev = policy[k];
-        const raising = next === null ? prev !== null : prev !== null && next > prev;
-        return raising && (next === null || next > policy.overrideApprovalThreshold);
-      });
-      if (raised.length && ctx.state.auth!.role !== 'approver') {
-        throw new ApiError(
-          'APPROVER_REQUIRED',
-          `raising ${raised.join(', ')} above the approval threshold needs an approver key`,
-          { raised },
-        );
-      }
-      const next = { ...policy, ...patch };
-      await trx('tenant_policies').insert({
-        tenantId,
-        version: version + 1,
-        policy: JSON.stringify(next),
-        createdBy: ctx.state.auth!.keyId,
-        reason: reason ?? null,
-      });
-      await trx('tenants')
-        .where({ id: tenantId })
-        .update({ policyVersion: version + 1, updatedAt: trx.fn.now() });
-      return TenantPolicy.query(trx)
-        .findById([tenantId, version + 1])
-        .throwIfNotFound();
+    const { version } = await changePolicy(deps, {
+      tenantId,
+      patch,
+      reason,
+      by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
     });
+    const saved = await TenantPolicy.query(knex).findById([tenantId, version]).throwIfNotFound();
     ctx.body = presentPolicy(saved);
   });
 
@@ -168,143 +144,47 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { reason, ...request } = bodyOf(c, AdminIssueSchema);
-    const user = await knex('users').where({ tenantId, id: request.userId }).first();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
-    const { policy } = await currentPolicy(knex, tenantId);
-    const nowMs = Date.now();
-    const weekStart = windowStart(nowMs, 'weekly', policy.timeZone, policy.weekStartsOn)!;
-    const [{ count }] = await knex('cards')
-      .where({ tenantId, userId: user.id })
-      .where('createdAt', '>=', new Date(weekStart))
-      .whereNot((q) => q.where('status', 'canceled').whereNull('partnerCardId'))
-      .count<{ count: number }[]>({ count: '*' });
-    const overrides: NonNullable<IssuanceCheckInput['overrides']> = {
-      ignoreWeeklyCardLimit: user.weeklyCardLimitLifted,
-    };
-    const beyond: string[] = [];
-    const overridable = {
-      USER_WEEKLY_CARD_LIMIT_REACHED: 'ignoreWeeklyCardLimit',
-      SPEND_LIMIT_ABOVE_PROGRAM_MAX: 'ignoreSpendLimitMax',
-      REGION_NOT_ALLOWED: 'ignoreProgramRegions',
-    } as const;
-    for (;;) {
-      const refusal = checkIssuance({
-        policy,
-        user,
-        controls: resolveControls(request.controls, policy),
-        expiresAtMs: request.expiresAt ? Date.parse(request.expiresAt) : nowMs + 365 * 86_400_000,
-        nowMs,
-        cardsIssuedThisWeek: Number(count),
-        overrides,
-      });
-      if (!refusal) break;
-      const flag = overridable[refusal.code as keyof typeof overridable];
-      // The user's own region is never overridable: only the card's allowed regions are.
-      if (
-        !flag ||
-        overrides[flag] ||
-        (refusal.code === 'REGION_NOT_ALLOWED' && refusal.details?.userRegion)
-      ) {
-        throw new ApiError(refusal.code, refusal.message, refusal.details);
-      }
-      overrides[flag] = true;
-      beyond.push(refusal.message);
-    }
-    const requirement = approvalRequirement({ type: 'issue_card', params: {} }, policy, {
-      beyondProgramCaps: beyond,
-    });
-    const id = newId('adminAction');
-    await knex('admin_actions').insert({
-      id,
+    const requested = await requestAdminIssuance(deps, {
       tenantId,
-      subjectType: 'user',
-      subjectId: user.id,
-      type: 'issue_card',
-      params: JSON.stringify({ request, overrides, beyondProgramCaps: beyond }),
+      request,
       reason,
       requestedBy: ctx.state.auth!.keyId,
-      requiresApproval: requirement.required,
     });
     ctx.status = 201;
-    if (requirement.required) {
-      ctx.body = await actionResponse(tenantId, id, { approvalReasons: requirement.reasons, card: null });
-      return;
-    }
-    const action = await AdminAction.query(knex).findById(id).throwIfNotFound();
-    const result = await applyAction(deps, action);
-    ctx.body = await actionResponse(tenantId, id, { card: result.card });
+    ctx.body = await requestedResponse(tenantId, requested, true);
   });
 
   // ---- overrides ---------------------------------------------------------------------------------
-  /**
-   * Records an override request (append-only, with the subject's state before) and, unless it
-   * needs an approver, applies it at once; the answer is the action with its outcome.
-   */
-  const requestOverride = async (
-    ctx: AppContext,
-    tenantId: string,
-    subject: { type: 'card' | 'user'; id: string; before: Record<string, unknown> },
-    body: { type: ActionType; params: Record<string, unknown>; reason: string },
-    expiresAt: Date | null,
-  ) => {
-    const { policy } = await currentPolicy(knex, tenantId);
-    const requirement = approvalRequirement({ type: body.type, params: body.params }, policy);
-    const id = newId('adminAction');
-    await knex('admin_actions').insert({
-      id,
-      tenantId,
-      subjectType: subject.type,
-      subjectId: subject.id,
-      type: body.type,
-      params: JSON.stringify(body.params),
-      reason: body.reason,
-      expiresAt,
-      requestedBy: ctx.state.auth!.keyId,
-      requiresApproval: requirement.required,
-      before: JSON.stringify(subject.before),
-    });
-    ctx.status = 201;
-    if (!requirement.required)
-      await applyAction(deps, await AdminAction.query(knex).findById(id).throwIfNotFound());
-    ctx.body = await actionResponse(
-      tenantId,
-      id,
-      requirement.required ? { approvalReasons: requirement.reasons } : {},
-    );
-  };
-
+  // An override request is recorded (append-only, with the subject's state before) and, unless it
+  // needs an approver, applied at once; the answer is the action with its outcome.
   router.post('/admin/cards/:id/actions', operator, idempotency(knex), async (ctx) => {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const body = bodyOf(c, CardActionSchema);
-    const expiresAt = futureExpiry(body.expiresAt);
-    if (expiresAt && body.type === 'cancel')
-      throw new ApiError('OVERRIDE_NOT_REVERSIBLE', 'a cancellation cannot expire');
-    const card = await findCard(deps, tenantId, pathId(c));
-    const before = {
-      status: card.status,
-      frozenBy: card.frozenBy,
-      controls: card.controls,
-      expiresAt: card.expiresAt,
-    };
-    await requestOverride(c, tenantId, { type: 'card', id: card.id, before }, body, expiresAt);
+    const requested = await requestCardOverride(deps, {
+      tenantId,
+      cardId: pathId(c),
+      body,
+      expiresAt: futureExpiry(body.expiresAt),
+      requestedBy: ctx.state.auth!.keyId,
+    });
+    ctx.status = 201;
+    ctx.body = await requestedResponse(tenantId, requested, false);
   });
 
   router.post('/admin/users/:id/actions', operator, idempotency(knex), async (ctx) => {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const body = bodyOf(c, UserActionSchema);
-    const expiresAt = futureExpiry(body.expiresAt);
-    const user = await knex('users')
-      .where({ tenantId, id: pathId(c) })
-      .first();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
-    const before = {
-      status: user.status,
-      weeklyCardLimitLifted: user.weeklyCardLimitLifted,
-      weeklySpendLimit: user.weeklySpendLimit,
-    };
-    await requestOverride(c, tenantId, { type: 'user', id: user.id, before }, body, expiresAt);
+    const requested = await requestUserOverride(deps, {
+      tenantId,
+      userId: pathId(c),
+      body,
+      expiresAt: futureExpiry(body.expiresAt),
+      requestedBy: ctx.state.auth!.keyId,
+    });
+    ctx.status = 201;
+    ctx.body = await requestedResponse(tenantId, requested, false);
   });
 
   // ---- maker-checker -----------------------------------------------------------------------------
@@ -349,12 +229,18 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { note } = bodyOf(c, DecisionSchema);
-    const action = await decide(knex, tenantId, pathId(c), 'approved', ctx.state.auth!.keyId, note);
-    const result = await applyAction(deps, action);
+    const { action, cardId } = await approveAction(deps, {
+      tenantId,
+      actionId: pathId(c),
+      by: ctx.state.auth!.keyId,
+      note,
+    });
     ctx.body = await actionResponse(
       tenantId,
       action.id,
-      action.type === 'issue_card' ? { card: result.card } : {},
+      action.type === 'issue_card'
+        ? { card: cardId ? await cardResponse(deps, tenantId, cardId) : null }
+        : {},
     );
   });
 
@@ -362,7 +248,12 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { note } = bodyOf(c, DecisionSchema);
-    const action = await decide(knex, tenantId, pathId(c), 'rejected', ctx.state.auth!.keyId, note);
+    const action = await rejectAction(deps, {
+      tenantId,
+      actionId: pathId(c),
+      by: ctx.state.auth!.keyId,
+      note,
+    });
     ctx.body = await actionResponse(tenantId, action.id);
   });
 

@@ -1,5 +1,5 @@
 import Router from '@koa/router';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { findCard } from '../cards/router';
 import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
@@ -42,7 +42,7 @@ export function timelineRouter(deps: ApiDeps): Router<AppState> {
     const q = queryOf(c, PaginationSchema);
     const after = q.cursor ? parseCursor(q.cursor) : null;
     if (q.cursor && !after)
-      throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+      throw new DomainError('VALIDATION_FAILED', 'invalid cursor', {
         fields: [{ path: 'cursor', message: 'invalid' }],
       });
     const b = { t: tenantId, c: card.id };

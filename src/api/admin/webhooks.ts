@@ -1,18 +1,21 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
-import { SANDBOX_EVENT_TYPES } from '../../partners/sandbox/events';
-import { createSubscription, newWebhookSecret, subscriptionSecretAad } from '../../services/tenants';
-import { forgetSubscription, ingestDelivery } from '../../services/webhooks';
+import { getPartner, hasPartner } from '../../partners/adapter';
+import { receiveDelivery } from '../../webhooks/receive';
+import {
+  createSubscription,
+  rotateSubscriptionSecret,
+  updateSubscription,
+} from '../../webhooks/subscriptions';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { decodeCursor, encodeCursor, PaginationSchema } from '../schemas';
 import { bodyOf, pathId, queryOf } from '../validate';
-import { authorizeWithDeadline } from '../webhooks/authorize';
+import { webhookDeps } from '../webhooks/router';
 
-const PARTNER_EVENT_TYPES: Record<string, readonly string[]> = { sandbox: SANDBOX_EVENT_TYPES };
 const OUTCOMES = ['applied', 'duplicate', 'ignored', 'rejected', 'unparseable', 'parked', 'failed'] as const;
 
 const ListQuery = PaginationSchema.extend({
@@ -71,7 +74,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     if (q.cursor) {
       const after = decodeCursor(q.cursor);
       if (!after)
-        throw new ApiError('VALIDATION_FAILED', 'invalid cursor', {
+        throw new DomainError('VALIDATION_FAILED', 'invalid cursor', {
           fields: [{ path: 'cursor', message: 'invalid' }],
         });
       where += ' AND (d.received_at, d.id) < (?, ?)';
@@ -107,7 +110,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
 
   const loadDelivery = async (tenantId: string, id: string) => {
     const d = await knex('webhook_deliveries').where({ tenantId, id }).first();
-    if (!d) throw new ApiError('NOT_FOUND', 'webhook event not found');
+    if (!d) throw new DomainError('NOT_FOUND', 'webhook event not found');
     return d;
   };
 
@@ -151,25 +154,22 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const d = await loadDelivery(tenantId, pathId(c));
-    const wh = { knex, vault: deps.vault, temporal: deps.temporal, cards: deps.cards, log: ctx.state.log };
-    const result = await ingestDelivery(wh, {
+    const answer = await receiveDelivery(webhookDeps(deps, ctx.state.log), {
       partner: d.partner,
       subscriptionId: d.subscriptionId,
       headers: d.headers,
       rawBody: d.rawBody,
       requestId: ctx.state.requestId,
+      receivedAtMs: new Date(d.receivedAt).getTime(),
       replayOf: d.id,
     });
-    const answer = result.sync
-      ? await authorizeWithDeadline(wh, { ...result.sync, replay: true })
-      : undefined;
-    ctx.body = { id: d.id, replayed: true, status: result.status, result: { ...result.body, ...answer } };
+    ctx.body = { id: d.id, replayed: true, status: answer.status, result: answer.body };
   });
 
   // ---- partner subscriptions ---------------------------------------------------------------------
   const knownPartner = (ctx: AppContext): string => {
     const partner = ctx.params.partner ?? '';
-    if (!PARTNER_EVENT_TYPES[partner]) throw new ApiError('NOT_FOUND', 'unknown partner');
+    if (!hasPartner(deps.partners, partner)) throw new DomainError('NOT_FOUND', 'unknown partner');
     return partner;
   };
   const presentSub = (s: PartnerSubscriptionRow, secret?: string) => ({
@@ -190,7 +190,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
       .array(z.string())
       .min(1)
       .refine(
-        (ts) => ts.every((t) => PARTNER_EVENT_TYPES[partner]!.includes(t)),
+        (ts) => ts.every((t) => getPartner(deps.partners, partner).eventTypes.includes(t)),
         `known ${partner} event types only`,
       )
       .transform((ts) => [...new Set(ts)]);
@@ -216,7 +216,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
         deps.vault,
         tenantOf(c),
         partner,
-        body.eventTypes ?? PARTNER_EVENT_TYPES[partner]!,
+        body.eventTypes ?? getPartner(deps.partners, partner).eventTypes,
       );
       ctx.status = 201;
       ctx.body = presentSub(
@@ -230,7 +230,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     const sub = await knex('partner_subscriptions')
       .where({ tenantId: tenantOf(c), partner: knownPartner(c), id: pathId(c) })
       .first();
-    if (!sub) throw new ApiError('NOT_FOUND', 'subscription not found');
+    if (!sub) throw new DomainError('NOT_FOUND', 'subscription not found');
     return sub;
   };
 
@@ -246,10 +246,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
         })
         .refine((b) => b.eventTypes || b.status, 'nothing to change'),
     );
-    await knex('partner_subscriptions')
-      .where({ id: sub.id })
-      .update({ ...body, updatedAt: knex.fn.now() });
-    forgetSubscription(sub.partner, sub.id);
+    await updateSubscription(knex, sub, body);
     ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first());
   });
 
@@ -261,16 +258,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     async (ctx) => {
       const c = ctxOf(ctx);
       const sub = await loadSub(c);
-      const secret = newWebhookSecret();
-      await knex('partner_subscriptions')
-        .where({ id: sub.id })
-        .update({
-          previousSecretEncrypted: sub.secretEncrypted,
-          previousSecretExpiresAt: new Date(Date.now() + 24 * 3600_000),
-          secretEncrypted: deps.vault.sealString(secret, subscriptionSecretAad(sub.tenantId, sub.id)),
-          updatedAt: knex.fn.now(),
-        });
-      forgetSubscription(sub.partner, sub.id);
+      const secret = await rotateSubscriptionSecret(knex, deps.vault, sub);
       ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first(), secret);
     },
   );

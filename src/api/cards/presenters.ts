@@ -1,5 +1,5 @@
 import type { Card, Transaction } from '../../db/models';
-import type { CardBalances } from '../../services/cards';
+import type { CardBalances } from '../../cards/balances';
 
 /** Public JSON of a card: last four digits only, never the number. */
 export function presentCard(card: Card, balances: CardBalances) {

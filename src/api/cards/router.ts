@@ -1,14 +1,9 @@
 import Router from '@koa/router';
-import { WithStartWorkflowOperation } from '@temporalio/client';
-import { ApiError } from '../../domain/errors';
-import { derivedId } from '../../lib/ids';
 import { Card, Transaction } from '../../db/models';
-import { cardBalances } from '../../services/cards';
-import { cardStartOptions } from '../../services/card-workflows';
-import { revealCardSecret } from '../../vault/card-vault';
-import { changeStatusUpdate, issueUpdate, type IssueCardInput } from '../../workflows/messages';
-import type { cardWorkflow } from '../../workflows/card-workflow';
-import { CardStatusSA, TenantIdSA, UserIdSA } from '../../workflows/search-attributes';
+import { cardBalances } from '../../cards/balances';
+import { changeCardStatus, revealCard } from '../../cards/commands';
+import { findCard as findTenantCard } from '../../cards/queries';
+import { issueCard } from '../../issuance/issue-card';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
@@ -16,52 +11,15 @@ import { PaginationSchema } from '../schemas';
 import { newestFirst } from '../pagination';
 import { bodyOf, pathId, queryOf } from '../validate';
 import { presentCard, presentTransaction } from './presenters';
-import { CreateCardSchema, ListCardsQuery, StatusChangeSchema, type CreateCardBody } from './schema';
+import { CreateCardSchema, ListCardsQuery, StatusChangeSchema } from './schema';
 
 /** Loads a card of the caller's tenant; another tenant's card is 404, exactly like a missing one. */
-export async function findCard(deps: ApiDeps, tenantId: string, id: string): Promise<Card> {
-  const card = await Card.query(deps.knex).where({ tenantId, id }).first();
-  if (!card) throw new ApiError('NOT_FOUND', 'card not found');
-  return card;
-}
+export const findCard = (deps: ApiDeps, tenantId: string, id: string): Promise<Card> =>
+  findTenantCard(deps.knex, tenantId, id);
 
 export async function cardResponse(deps: ApiDeps, tenantId: string, id: string) {
   const card = await findCard(deps, tenantId, id);
   return presentCard(card, await cardBalances(deps.knex, card));
-}
-
-/**
- * Issues a card through its workflow (update-with-start): the workflow id derives from the
- * idempotency key, so a retried or concurrent request reaches the same workflow and the same
- * `issue` update, and gets the same outcome.
- */
-export async function issueCard(
-  deps: ApiDeps,
-  tenantId: string,
-  idempotencyKey: string,
-  body: CreateCardBody,
-  issuedBy: IssueCardInput['issuedBy'],
-  reason?: string,
-  extra: Pick<IssueCardInput, 'overrides' | 'actionId' | 'requestHash'> = {},
-) {
-  const user = await deps.knex('users').where({ tenantId, id: body.userId }).first();
-  if (!user) throw new ApiError('NOT_FOUND', 'user not found');
-  const cardId = derivedId('card', tenantId, idempotencyKey);
-  const input: IssueCardInput = { tenantId, cardId, ...body, issuedBy, reason, ...extra };
-  await deps.temporal.workflow.executeUpdateWithStart(issueUpdate, {
-    args: [input],
-    updateId: 'issue',
-    startWorkflowOperation: new WithStartWorkflowOperation<typeof cardWorkflow>('cardWorkflow', {
-      ...cardStartOptions(deps.cards, tenantId, cardId),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      typedSearchAttributes: [
-        { key: TenantIdSA, value: tenantId },
-        { key: UserIdSA, value: body.userId },
-        { key: CardStatusSA, value: 'pending' },
-      ],
-    }),
-  });
-  return cardResponse(deps, tenantId, cardId);
 }
 
 export function cardsRouter(deps: ApiDeps): Router<AppState> {
@@ -71,16 +29,15 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
 
   router.post('/v1/cards', app, idempotency(knex, { required: true }), async (ctx) => {
     const c = ctx as AppContext;
-    const body = bodyOf(c, CreateCardSchema);
-    ctx.body = await issueCard(
-      deps,
-      tenantOf(c),
-      ctx.get('idempotency-key'),
-      body,
-      { type: 'app', id: ctx.state.auth!.keyId },
-      undefined,
-      { requestHash: ctx.state.requestHash },
-    );
+    const request = bodyOf(c, CreateCardSchema);
+    const { cardId } = await issueCard(deps, {
+      tenantId: tenantOf(c),
+      idempotencyKey: ctx.get('idempotency-key'),
+      request,
+      issuedBy: { type: 'app', id: ctx.state.auth!.keyId },
+      requestHash: ctx.state.requestHash,
+    });
+    ctx.body = await cardResponse(deps, tenantOf(c), cardId);
     ctx.status = 201;
   });
 
@@ -110,17 +67,11 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
       const tenantId = tenantOf(c);
       const body = bodyOf(c, StatusChangeSchema);
       const card = await findCard(deps, tenantId, pathId(ctx as AppContext));
-      const key = ctx.get('idempotency-key');
-      await deps.temporal.workflow.getHandle(card.workflowId).executeUpdate(changeStatusUpdate, {
-        args: [
-          {
-            transition,
-            actor: { type: 'app', id: ctx.state.auth!.keyId },
-            reason: body.reason,
-            requestKey: key ? `app:${transition}:${key}` : undefined,
-          },
-        ],
-        ...(key ? { updateId: `app:${transition}:${key}` } : {}),
+      await changeCardStatus(deps.temporal, card, {
+        transition,
+        actor: { type: 'app', id: ctx.state.auth!.keyId },
+        reason: body.reason,
+        idempotencyKey: ctx.get('idempotency-key') || undefined,
       });
       ctx.body = await cardResponse(deps, tenantId, card.id);
     });
@@ -143,24 +94,12 @@ export function cardsRouter(deps: ApiDeps): Router<AppState> {
     const c = ctx as AppContext;
     const tenantId = tenantOf(c);
     const card = await findCard(deps, tenantId, pathId(ctx as AppContext));
-    if (card.status !== 'active' && card.status !== 'frozen') {
-      throw new ApiError('CARD_NOT_REVEALABLE', `a ${card.status} card cannot be revealed`);
-    }
-    const secret = await revealCardSecret(knex, deps.vault, tenantId, card.id);
-    if (!secret) throw new ApiError('CARD_NOT_REVEALABLE', 'the card has no number yet');
-    await knex('audit_events').insert({
-      tenantId,
+    const secret = await revealCard(deps, card, {
       actorType: ctx.state.auth!.role,
       actorId: ctx.state.auth!.keyId,
-      action: 'card.reveal',
-      subjectType: 'card',
-      subjectId: card.id,
       requestId: ctx.state.requestId,
-      details: JSON.stringify({
-        last4: card.last4,
-        ip: ctx.ip,
-        userAgent: ctx.get('user-agent').slice(0, 200),
-      }),
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent'),
     });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { number: secret.number, cvc: secret.cvc, expMonth: card.expMonth, expYear: card.expYear };

@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { roleSatisfies, type ApiKeyRole } from '../../domain/auth';
 import { sha256Hex } from '../../lib/ids';
 import type { AppState } from '../context';
@@ -10,7 +10,7 @@ export function authenticate(knex: Knex): Koa.Middleware<AppState> {
   return async (ctx, next) => {
     const header = ctx.get('authorization');
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) throw new ApiError('UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
+    if (!match) throw new DomainError('UNAUTHENTICATED', 'send Authorization: Bearer <api key>');
     const key = await knex('api_keys as k')
       .leftJoin('tenants as t', 't.id', 'k.tenant_id')
       .where('k.key_hash', sha256Hex(match[1]!))
@@ -18,9 +18,9 @@ export function authenticate(knex: Knex): Koa.Middleware<AppState> {
       .first<
         { id: string; tenantId: string | null; role: ApiKeyRole; tenantStatus: string | null } | undefined
       >('k.id', 'k.tenant_id', 'k.role', 't.status as tenant_status');
-    if (!key) throw new ApiError('UNAUTHENTICATED', 'the API key is not valid');
+    if (!key) throw new DomainError('UNAUTHENTICATED', 'the API key is not valid');
     if (key.tenantId && key.tenantStatus !== 'active')
-      throw new ApiError('FORBIDDEN', 'the tenant is suspended');
+      throw new DomainError('FORBIDDEN', 'the tenant is suspended');
     ctx.state.auth = { keyId: key.id, tenantId: key.tenantId, role: key.role };
     await next();
   };
@@ -30,7 +30,7 @@ export function requireRole(...roles: ApiKeyRole[]): Koa.Middleware<AppState> {
   return async (ctx, next) => {
     const role = ctx.state.auth?.role;
     if (!role || !roleSatisfies(role, roles)) {
-      throw new ApiError('FORBIDDEN', `this endpoint needs a key with role ${roles.join(' or ')}`);
+      throw new DomainError('FORBIDDEN', `this endpoint needs a key with role ${roles.join(' or ')}`);
     }
     await next();
   };

@@ -1,6 +1,6 @@
 import getRawBody from 'raw-body';
 import type Koa from 'koa';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import type { AppState } from '../context';
 
 /**
@@ -13,15 +13,15 @@ export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): 
     if (!['POST', 'PUT', 'PATCH', 'DELETE'].includes(ctx.method)) return next();
     const declared = Number(ctx.get('content-length') || 0);
     if (declared > limitBytes)
-      throw new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+      throw new DomainError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
     let raw: Buffer;
     try {
       raw = await getRawBody(ctx.req, { limit: limitBytes });
     } catch (err) {
       if ((err as { type?: string }).type === 'entity.too.large') {
-        throw new ApiError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
+        throw new DomainError('PAYLOAD_TOO_LARGE', `request body is larger than ${limitBytes} bytes`);
       }
-      throw new ApiError('VALIDATION_FAILED', 'could not read the request body');
+      throw new DomainError('VALIDATION_FAILED', 'could not read the request body');
     }
     ctx.state.rawBody = raw;
     if (rawOnlyPrefixes.some((p) => ctx.path.startsWith(p))) return next();
@@ -34,13 +34,13 @@ export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): 
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new ApiError('INVALID_JSON', 'the request body is not valid JSON');
+      throw new DomainError('INVALID_JSON', 'the request body is not valid JSON');
     }
     if (depthOf(parsed) > MAX_JSON_DEPTH) {
-      throw new ApiError('VALIDATION_FAILED', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+      throw new DomainError('VALIDATION_FAILED', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     }
     if (containsNul(parsed))
-      throw new ApiError('VALIDATION_FAILED', 'strings may not contain NUL characters');
+      throw new DomainError('VALIDATION_FAILED', 'strings may not contain NUL characters');
     (ctx.request as { body?: unknown }).body = parsed;
     return next();
   };

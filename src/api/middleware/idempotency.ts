@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { Knex } from 'knex';
-import { ApiError } from '../../domain/errors';
+import { DomainError } from '../../domain/errors';
 import { sha256Hex } from '../../lib/ids';
 import type { AppState } from '../context';
 import { toErrorResponse } from '../errors';
@@ -46,11 +46,11 @@ export function idempotency(
     const key = ctx.get('idempotency-key');
     if (!key) {
       if (opts.required)
-        throw new ApiError('IDEMPOTENCY_KEY_REQUIRED', 'this endpoint needs an Idempotency-Key header');
+        throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', 'this endpoint needs an Idempotency-Key header');
       return next();
     }
     if (!KEY_PATTERN.test(key))
-      throw new ApiError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters');
+      throw new DomainError('VALIDATION_FAILED', 'Idempotency-Key must be 1-255 printable ASCII characters');
     const scope = ctx.state.auth?.tenantId ?? 'platform';
     const requestHash = sha256Hex(
       `${ctx.method} ${ctx.path}\n${canonical((ctx.request as { body?: unknown }).body)}`,
@@ -75,7 +75,7 @@ export function idempotency(
       const row = await knex('idempotency_keys').where({ scope, key }).first<Row | undefined>();
       if (!row) continue; // freed by a failed first attempt: try to take it
       if (row.requestHash !== requestHash || row.method !== ctx.method || row.path !== ctx.path) {
-        throw new ApiError(
+        throw new DomainError(
           'IDEMPOTENCY_KEY_REUSED',
           'this Idempotency-Key was used with a different request',
         );
@@ -97,7 +97,7 @@ export function idempotency(
         continue;
       }
       if (Date.now() > deadline) {
-        throw new ApiError(
+        throw new DomainError(
           'IDEMPOTENCY_REQUEST_IN_PROGRESS',
           'a request with this Idempotency-Key is still being processed',
         );

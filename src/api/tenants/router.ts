@@ -1,13 +1,11 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import type { ApiDeps, AppState } from '../context';
+import { createTenant, tenantSecretFields } from '../../tenants/create';
+import type { ApiDeps, AppContext, AppState } from '../context';
 import { requireRole } from '../middleware/auth';
 import { idempotency } from '../middleware/idempotency';
 import { PartialPolicySchema } from '../schemas';
 import { bodyOf } from '../validate';
-import { createTenant } from '../../services/tenants';
-import { ensureReconciliationSchedule } from '../../services/reconciliation';
-import type { AppContext } from '../context';
 
 const CreateTenantSchema = z.strictObject({
   slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lower-case letters, digits and dashes'),
@@ -21,39 +19,28 @@ export function tenantsRouter(deps: ApiDeps): Router<AppState> {
   router.post(
     '/admin/tenants',
     requireRole('platform'),
-    idempotency(deps.knex, { redact: ['appKey', 'operatorKey', 'approverKey', 'sandboxWebhookSecret'] }),
+    idempotency(deps.knex, { redact: tenantSecretFields(deps.partners) }),
     async (ctx) => {
       const body = bodyOf(ctx as AppContext, CreateTenantSchema);
       const created = await createTenant(
-        deps.knex,
-        deps.vault,
-        { ...body, createdBy: ctx.state.auth!.keyId },
-        deps.config.publicUrl,
-      );
-      // Its books are reconciled with the sandbox partner's from the start (when the sandbox's
-      // listings are served here). The tenant exists either way: a schedule Temporal could not
-      // take now is put in place by `npm run reconcile:schedule` (or the next `npm run dev`).
-      let reconciliationSchedule: string | null = null;
-      if (deps.config.sandboxEnabled) {
-        try {
-          reconciliationSchedule = (
-            await ensureReconciliationSchedule(
-              {
-                knex: deps.knex,
+        {
+          knex: deps.knex,
+          vault: deps.vault,
+          partners: deps.partners,
+          publicUrl: deps.config.publicUrl,
+          // Its books are reconciled with its partners' from the start when their listings are
+          // served here (the sandbox's own API is on).
+          reconciliation: deps.config.sandboxEnabled
+            ? {
                 temporal: deps.temporal,
                 taskQueue: deps.cards.taskQueue,
                 settings: deps.config.reconciliation,
-              },
-              { tenantId: created.id, partner: 'sandbox' },
-            )
-          ).scheduleId;
-        } catch (err) {
-          ctx.state.log.warn(
-            { err: String(err), tenantId: created.id },
-            'reconciliation schedule not created',
-          );
-        }
-      }
+                log: ctx.state.log,
+              }
+            : null,
+        },
+        { ...body, createdBy: ctx.state.auth!.keyId },
+      );
       ctx.status = 201;
       ctx.body = {
         id: created.id,
@@ -62,9 +49,8 @@ export function tenantsRouter(deps: ApiDeps): Router<AppState> {
         appKey: created.appKey,
         operatorKey: created.operatorKey,
         approverKey: created.approverKey,
-        sandboxWebhookUrl: created.sandboxWebhookUrl,
-        sandboxWebhookSecret: created.sandboxWebhookSecret,
-        reconciliationSchedule,
+        ...created.partnerCredentials,
+        reconciliationSchedule: created.reconciliationSchedule,
       };
     },
   );

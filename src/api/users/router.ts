@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors';
-import { derivedId, newId } from '../../lib/ids';
+import { DomainError } from '../../domain/errors';
+import { createUser } from '../../users/create';
 import { User } from '../../db/models';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
@@ -36,17 +36,11 @@ export function usersRouter(deps: ApiDeps): Router<AppState> {
   router.post('/v1/users', requireRole('app'), idempotency(knex), async (ctx) => {
     const tenantId = tenantOf(ctx as AppContext);
     const body = bodyOf(ctx as AppContext, CreateUserSchema);
-    const key = ctx.get('idempotency-key');
-    const id = key ? derivedId('user', tenantId, key) : newId('user');
-    const inserted = await knex('users')
-      .insert({ id, tenantId, ...body, email: body.email ?? null })
-      .onConflict(['tenantId', 'externalId'])
-      .ignore()
-      .returning('id');
-    if (!inserted.length) {
-      throw new ApiError('USER_EXTERNAL_ID_TAKEN', `a user with externalId ${body.externalId} exists`);
-    }
-    const user = await User.query(knex).findById(id).throwIfNotFound();
+    const user = await createUser(knex, {
+      tenantId,
+      idempotencyKey: ctx.get('idempotency-key') || undefined,
+      user: body,
+    });
     ctx.status = 201;
     ctx.body = presentUser(user);
   });
@@ -55,7 +49,7 @@ export function usersRouter(deps: ApiDeps): Router<AppState> {
     const user = await User.query(knex)
       .where({ tenantId: tenantOf(ctx as AppContext), id: pathId(ctx as AppContext) })
       .first();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+    if (!user) throw new DomainError('NOT_FOUND', 'user not found');
     ctx.body = presentUser(user);
   });
 

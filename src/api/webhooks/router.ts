@@ -1,10 +1,19 @@
 import Router from '@koa/router';
-import { ingestDelivery } from '../../services/webhooks';
+import { receiveDelivery, type ReceiveTiming } from '../../webhooks/receive';
 import type { ApiDeps, AppState } from '../context';
-import { authorizeWithDeadline } from './authorize';
 
 const SUBSCRIPTION_ID = /^psub_[0-9a-z]{1,64}$/;
 const PARTNER = /^[a-z][a-z0-9-]{1,30}$/;
+
+/** The dependencies the webhook commands need, with this request's logger. */
+export const webhookDeps = (deps: ApiDeps, log: AppState['log']) => ({
+  knex: deps.knex,
+  vault: deps.vault,
+  temporal: deps.temporal,
+  cards: deps.cards,
+  partners: deps.partners,
+  log,
+});
 
 /** Partner webhooks: authenticated by signature, not API key. */
 export function webhooksRouter(deps: ApiDeps): Router<AppState> {
@@ -19,34 +28,37 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ctx.headers)) if (typeof v === 'string') headers[k] = v;
-    const wh = {
-      knex: deps.knex,
-      vault: deps.vault,
-      temporal: deps.temporal,
-      cards: deps.cards,
-      log: ctx.state.log,
-    };
-    const t0 = performance.now();
-    const result = await ingestDelivery(wh, {
-      partner,
-      subscriptionId,
-      headers,
-      rawBody: ctx.state.rawBody ?? Buffer.alloc(0),
-      requestId: ctx.state.requestId,
-    });
-    const t1 = performance.now();
-    const split: { card?: number; write?: number } = {};
-    ctx.status = result.status;
-    ctx.body = result.sync
-      ? { ...result.body, ...(await authorizeWithDeadline(wh, { ...result.sync, receivedAtMs }, split)) }
-      : result.body;
+    const timing: ReceiveTiming = {};
+    const answer = await receiveDelivery(
+      webhookDeps(deps, ctx.state.log),
+      {
+        partner,
+        subscriptionId,
+        headers,
+        rawBody: ctx.state.rawBody ?? Buffer.alloc(0),
+        requestId: ctx.state.requestId,
+        receivedAtMs,
+      },
+      timing,
+    );
+    ctx.status = answer.status;
+    if (answer.headers) ctx.set(answer.headers);
+    ctx.body = answer.body;
     // Where the time went (standard Server-Timing): storing the delivery, then the decision (the
     // card's answer, and the API's write of it).
-    const timing = [`ingest;dur=${(t1 - t0).toFixed(1)}`];
-    if (result.sync) timing.push(`decide;dur=${(performance.now() - t1).toFixed(1)}`);
-    if (split.card !== undefined) timing.push(`card;dur=${split.card.toFixed(1)}`);
-    if (split.write !== undefined) timing.push(`write;dur=${split.write.toFixed(1)}`);
-    ctx.set('server-timing', timing.join(', '));
+    const parts: Array<[string, number | undefined]> = [
+      ['ingest', timing.ingest],
+      ['decide', timing.decide],
+      ['card', timing.card],
+      ['write', timing.write],
+    ];
+    ctx.set(
+      'server-timing',
+      parts
+        .filter(([, ms]) => ms !== undefined)
+        .map(([name, ms]) => `${name};dur=${ms!.toFixed(1)}`)
+        .join(', '),
+    );
   });
   return router;
 }

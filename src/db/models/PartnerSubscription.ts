@@ -1,6 +1,6 @@
 import { BaseModel } from './BaseModel';
 
-/** A tenant's webhook subscription with one partner: its URL id, event types and signing secrets. */
+/** A tenant's webhook subscription with one partner: its URL id, event types, signing secrets and what outbound calls need. */
 export class PartnerSubscription extends BaseModel {
   static override tableName = 'partner_subscriptions';
   declare id: string;
@@ -11,6 +11,10 @@ export class PartnerSubscription extends BaseModel {
   declare secretEncrypted: string;
   declare previousSecretEncrypted: string | null;
   declare previousSecretExpiresAt: Date | null;
+  declare authorizationSecretEncrypted: string | null;
+  declare apiKeyEncrypted: string | null;
+  declare apiBaseUrl: string | null;
+  declare stripeVersion: string | null;
   declare createdAt: Date;
   declare updatedAt: Date;
 }

@@ -1,7 +1,8 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Vault } from '../../vault/vault';
-import { subscriptionSecrets } from '../../services/webhooks';
+import { subscriptionSecrets } from '../../webhooks/subscriptions';
+import { SANDBOX } from './events';
 import { signStandardWebhook } from './signature';
 
 export interface Delivery {
@@ -44,7 +45,7 @@ export async function deliverSandboxEvent(
 ): Promise<{ eventId: string; deliveries: Delivery[] }> {
   const sub = await deps
     .knex('partner_subscriptions')
-    .where({ tenantId: programId, partner: 'sandbox', status: 'active' })
+    .where({ tenantId: programId, partner: SANDBOX, status: 'active' })
     .orderBy('createdAt')
     .first();
   const event = sandboxEvent(type, data, opts);
@@ -58,7 +59,7 @@ export async function deliverSandboxEvent(
       'content-type': 'application/json',
       ...signStandardWebhook(secret, `msg_${eventId}_${i}`, raw),
     };
-    const res = await fetch(`${deps.publicUrl}/webhooks/sandbox/${sub.id}`, {
+    const res = await fetch(`${deps.publicUrl}/webhooks/${SANDBOX}/${sub.id}`, {
       method: 'POST',
       headers,
       body: raw,

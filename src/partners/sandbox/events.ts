@@ -1,3 +1,6 @@
+/** The sandbox partner's name: its subscriptions, cards and events carry it. */
+export const SANDBOX = 'sandbox';
+
 /** Event types the sandbox partner delivers (api.md); a new subscription receives all of them. */
 export const SANDBOX_EVENT_TYPES = [
   'authorization.request',

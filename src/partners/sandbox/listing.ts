@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { Vault } from '../../vault/vault';
-import type { PartnerCardRecord, PartnerListing, PartnerPage, PartnerTransactionRecord } from '../types';
+import type { PartnerCardRecord, PartnerPage, PartnerTransactionRecord } from '../adapter';
 
 /** The largest page the sandbox's listings serve (its own API; real partners allow 100–1,000). */
 export const SANDBOX_MAX_PAGE = 5000;
@@ -45,9 +45,7 @@ interface SandboxTransactionRow {
  * `/sandbox/v1/transactions`), page by page, exactly as an adapter for a real partner reads its
  * list endpoints. Retries a failed page a few times (the caller's activity retries beyond that).
  */
-export class SandboxListing implements PartnerListing {
-  readonly name = 'sandbox';
-
+export class SandboxListing {
   constructor(
     private readonly vault: Vault,
     /** The platform's base URL, where the sandbox is mounted (resolved per call: tests listen late). */

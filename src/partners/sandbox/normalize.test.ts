@@ -1,4 +1,4 @@
-import { normalizeSandbox } from './normalize';
+import { normalizeSandbox, normalizeSandboxDelivery } from './normalize';
 
 const env = (type: string, data: Record<string, unknown>) => ({
   id: 'evt_1',
@@ -37,13 +37,19 @@ describe('sandbox normalization', () => {
       expect(r).toMatchObject({
         ok: true,
         eventId: 'evt_1',
-        event: {
-          kind,
-          partner: 'sandbox',
-          partnerCardId: 'c',
-          occurredAtMs: Date.parse('2026-11-25T10:00:00Z'),
-        },
+        type,
+        events: [
+          {
+            eventId: 'evt_1',
+            kind,
+            partner: 'sandbox',
+            partnerCardId: 'c',
+            occurredAtMs: Date.parse('2026-11-25T10:00:00Z'),
+          },
+        ],
       });
+      // A sandbox delivery carries exactly one event.
+      expect(r.ok && r.events).toHaveLength(1);
     }
   });
 
@@ -69,5 +75,15 @@ describe('sandbox normalization', () => {
     expect(
       normalizeSandbox({ ...env('card.updated', { cardId: 'c', status: 'active' }), created: 'yesterday' }),
     ).toMatchObject({ ok: false, reason: 'unparseable' });
+  });
+
+  it('reads the delivery’s bytes: a body that is not JSON is unparseable, a JSON one is normalized', () => {
+    expect(normalizeSandboxDelivery(Buffer.from('{"id":'))).toEqual({
+      ok: false,
+      reason: 'unparseable',
+      message: 'the body is not valid JSON',
+    });
+    const raw = Buffer.from(JSON.stringify(env('card.updated', { cardId: 'c', status: 'frozen' })));
+    expect(normalizeSandboxDelivery(raw)).toEqual(normalizeSandbox(JSON.parse(raw.toString())));
   });
 });

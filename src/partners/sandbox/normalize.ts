@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CanonicalEvent } from '../../domain/events';
-import { type SANDBOX_EVENT_TYPES } from './events';
+import type { NormalizeResult } from '../adapter';
+import { SANDBOX, type SANDBOX_EVENT_TYPES } from './events';
 
 const Amount = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 const Currency = z.string().regex(/^[A-Z]{3}$/);
@@ -58,10 +59,16 @@ const DATA = {
   }),
 } satisfies Record<(typeof SANDBOX_EVENT_TYPES)[number], z.ZodType>;
 
-export type NormalizeResult =
-  | { ok: true; eventId: string; type: string; event: CanonicalEvent }
-  | { ok: false; reason: 'unparseable'; eventId?: string; type?: string; message: string }
-  | { ok: false; reason: 'unknown_type'; eventId: string; type: string };
+/** A sandbox delivery's bytes → its canonical event (a sandbox delivery carries exactly one). Pure. */
+export function normalizeSandboxDelivery(rawBody: Buffer): NormalizeResult {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'unparseable', message: 'the body is not valid JSON' };
+  }
+  return normalizeSandbox(body);
+}
 
 /** Sandbox payload → canonical event. Pure. */
 export function normalizeSandbox(body: unknown): NormalizeResult {
@@ -85,7 +92,7 @@ export function normalizeSandbox(body: unknown): NormalizeResult {
       message: parsed.error.issues.map((i) => `data.${i.path.join('.')}: ${i.message}`).join('; '),
     };
   }
-  const base = { eventId: id, partner: 'sandbox', occurredAtMs: Date.parse(created) };
+  const base = { eventId: id, partner: SANDBOX, occurredAtMs: Date.parse(created) };
   const d = parsed.data as unknown as Record<string, never>;
   const event = ((): CanonicalEvent => {
     switch (type as keyof typeof DATA) {
@@ -157,5 +164,5 @@ export function normalizeSandbox(body: unknown): NormalizeResult {
         return { ...base, kind: 'card.status', partnerCardId: d.cardId, status: d.status, reason: d.reason };
     }
   })();
-  return { ok: true, eventId: id, type, event };
+  return { ok: true, eventId: id, type, events: [event] };
 }

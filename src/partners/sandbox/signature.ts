@@ -1,6 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-
-export type SignatureCheck = { ok: true; secretUsed: 'current' | 'previous' } | { ok: false; reason: string };
+import type { SignatureCheck, SubscriptionSecrets } from '../adapter';
 
 /**
  * Standard Webhooks verification against the subscription's current secret and, during a
@@ -8,7 +7,7 @@ export type SignatureCheck = { ok: true; secretUsed: 'current' | 'previous' } | 
  * delivery (its timestamp is old by then; the signature must still match).
  */
 export function verifyStandardWebhook(
-  secrets: { current: string; previous?: string | null },
+  secrets: Pick<SubscriptionSecrets, 'current' | 'previous'>,
   headers: Record<string, string>,
   raw: Buffer,
   opts: { checkTimestamp?: boolean } = {},

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { availableByInterval, type WindowUsage } from '../domain/balances';
 import { windowStart, SPENDING_INTERVALS, type SpendingInterval } from '../domain/time-windows';
 import { type Card } from '../db/models';
-import { currentPolicy } from './policies';
+import { currentPolicy } from '../policies/current';
 
 export interface CardBalances {
   held: number;

@@ -1,14 +1,14 @@
 import crypto from 'node:crypto';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { ApiError } from '../../domain/errors';
-import { deliverSandboxEvent, sandboxEvent } from '../../partners/sandbox/deliver';
-import { MerchantSchema } from '../../partners/sandbox/normalize';
-import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
-import { authenticate, requireRole } from '../middleware/auth';
-import { SANDBOX_MAX_PAGE, programOfSandboxKey } from '../../partners/sandbox/listing';
-import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../schemas';
-import { bodyOf, queryOf } from '../validate';
+import { DomainError } from '../../domain/errors';
+import { deliverSandboxEvent, sandboxEvent } from './deliver';
+import { MerchantSchema } from './normalize';
+import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../../api/context';
+import { authenticate, requireRole } from '../../api/middleware/auth';
+import { SANDBOX_MAX_PAGE, programOfSandboxKey } from './listing';
+import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../../api/schemas';
+import { bodyOf, queryOf } from '../../api/validate';
 
 const Merchant = MerchantSchema.strict();
 
@@ -71,7 +71,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     const bearer = /^Bearer\s+(sbk\.\S+)$/i.exec(ctx.get('authorization'))?.[1];
     if (!bearer) return apiKeys(ctx, next);
     const programId = programOfSandboxKey(deps.vault, bearer);
-    if (!programId) throw new ApiError('UNAUTHENTICATED', 'the sandbox key is not valid');
+    if (!programId) throw new DomainError('UNAUTHENTICATED', 'the sandbox key is not valid');
     ctx.state.auth = { keyId: 'sandbox-program-key', tenantId: programId, role: 'operator' };
     return next();
   });
@@ -91,7 +91,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     const query = knex('sandbox.cards').where({ programId: tenantOf(c) });
     if (q.cursor) {
       const after = parseCursor(q.cursor);
-      if (!after) throw new ApiError('VALIDATION_FAILED', 'invalid cursor');
+      if (!after) throw new DomainError('VALIDATION_FAILED', 'invalid cursor');
       query.whereRaw('(created_at, id) > (?, ?)', after);
     }
     const rows = await query.orderBy([{ column: 'createdAt' }, { column: 'id' }]).limit(q.limit + 1);
@@ -120,7 +120,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     if (q.to) query.where('occurredAt', '<', new Date(q.to));
     if (q.cursor) {
       const after = parseCursor(q.cursor);
-      if (!after) throw new ApiError('VALIDATION_FAILED', 'invalid cursor');
+      if (!after) throw new DomainError('VALIDATION_FAILED', 'invalid cursor');
       query.whereRaw('(occurred_at, id) > (?, ?)', after);
     }
     const rows = await query.orderBy([{ column: 'occurredAt' }, { column: 'id' }]).limit(q.limit + 1);
@@ -150,7 +150,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     const programId = tenantOf(c);
     const body = bodyOf(c, StatusBody);
     const card = await knex('sandbox.cards').where({ programId, id: ctx.params.cardId }).first();
-    if (!card) throw new ApiError('NOT_FOUND', 'sandbox card not found');
+    if (!card) throw new DomainError('NOT_FOUND', 'sandbox card not found');
     await knex('sandbox.cards')
       .where({ id: card.id })
       .update({ status: body.status, updatedAt: knex.fn.now() });
@@ -171,11 +171,11 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     const programId = tenantOf(c);
     const b = bodyOf(c, TransactionBody);
     const card = await knex('sandbox.cards').where({ programId, id: b.cardId }).first();
-    if (!card) throw new ApiError('NOT_FOUND', 'sandbox card not found');
+    if (!card) throw new DomainError('NOT_FOUND', 'sandbox card not found');
     const transactionId = b.transactionId ?? `sbt_${crypto.randomBytes(10).toString('hex')}`;
     const needsAmount = b.type !== 'expiry';
     if (needsAmount && !b.amount)
-      throw new ApiError('VALIDATION_FAILED', `${b.type} needs an amount`, {
+      throw new DomainError('VALIDATION_FAILED', `${b.type} needs an amount`, {
         fields: [{ path: 'amount', message: 'required' }],
       });
     const currency = b.currency ?? 'USD';
@@ -191,7 +191,7 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
         currency,
       });
     if (b.defer && b.type === 'authorization')
-      throw new ApiError(
+      throw new DomainError(
         'VALIDATION_FAILED',
         'an authorization asks the platform at once; it cannot be deferred',
         {

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
 import type { UserActionType } from '../domain/overrides';
 
 export interface UserOverrideState {
@@ -47,7 +47,7 @@ export async function applyUserFields(
       .where({ tenantId, id: userId })
       .forUpdate()
       .first<UserOverrideState | undefined>();
-    if (!user) throw new ApiError('NOT_FOUND', 'user not found');
+    if (!user) throw new DomainError('NOT_FOUND', 'user not found');
     const before = pick(user);
     guard?.(before);
     await trx('users')

@@ -1,37 +1,24 @@
 import { WorkflowIdReusePolicy } from '@temporalio/client';
-import type { AdminAction } from '../../db/models';
-import { Card } from '../../db/models';
-import { ApiError } from '../../domain/errors';
-import type { CardActionType, UserActionType } from '../../domain/overrides';
-import { applyUserFields, userActionTarget, type UserOverrideState } from '../../services/user-actions';
-import { applyOverrideUpdate } from '../../workflows/messages';
-import type { userOverrideExpiryWorkflow } from '../../workflows/user-override-workflow';
-import { userOverrideWorkflowId } from '../../workflows/user-override-workflow';
-import { issueCard } from '../cards/router';
-import type { CreateCardBody } from '../cards/schema';
-import type { ApiDeps } from '../context';
-import { toErrorResponse } from '../errors';
+import type { AdminAction } from '../db/models';
+import { Card } from '../db/models';
+import { DomainError } from '../domain/errors';
+import type { CardActionType, UserActionType } from '../domain/overrides';
+import { applyUserFields, userActionTarget, type UserOverrideState } from './user-fields';
+import { applyOverrideUpdate } from '../workflows/messages';
+import type { userOverrideExpiryWorkflow } from '../workflows/user-override-workflow';
+import { userOverrideWorkflowId } from '../workflows/user-override-workflow';
+import { issueCard, type CardRequest, type IssuanceDeps } from '../issuance/issue-card';
+import { refusalOf } from '../temporal/failures';
+import { recordDecision } from './decisions';
 
-async function recordDecision(
-  deps: ApiDeps,
-  a: AdminAction,
-  decision: 'applied' | 'failed',
-  decidedBy: string,
-  after?: Record<string, unknown>,
-  note?: string,
-): Promise<void> {
-  await deps
-    .knex('admin_action_decisions')
-    .insert({
-      tenantId: a.tenantId,
-      actionId: a.id,
-      decision,
-      decidedBy,
-      note: note ?? null,
-      after: after === undefined ? null : JSON.stringify(after),
-    })
-    .onConflict(['tenantId', 'actionId', 'decision'])
-    .ignore();
+export type AdminActionDeps = IssuanceDeps;
+
+/** What a failure leaves in the action's `failed` decision: the refusal's code and message. */
+function failureNote(err: unknown): string {
+  const refusal = refusalOf(err);
+  return refusal
+    ? `${refusal.code}: ${refusal.message}`
+    : 'INTERNAL: internal error; the request id identifies it in the logs';
 }
 
 /**
@@ -40,11 +27,20 @@ async function recordDecision(
  * user overrides in the database under the user's row lock, with a timer workflow for `expiresAt`;
  * admin issuance through the same path as the app's. A refusal is recorded as `failed` and re-thrown.
  */
-export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record<string, unknown>> {
+export async function applyAction(
+  deps: AdminActionDeps,
+  a: AdminAction,
+): Promise<{ after: Record<string, unknown>; cardId?: string }> {
+  const decided = (
+    decision: 'applied' | 'failed',
+    decidedBy: string,
+    after?: Record<string, unknown>,
+    note?: string,
+  ) => recordDecision(deps.knex, { tenantId: a.tenantId, actionId: a.id, decision, decidedBy, after, note });
   try {
     if (a.subjectType === 'card') {
       const card = await Card.query(deps.knex).where({ tenantId: a.tenantId, id: a.subjectId }).first();
-      if (!card) throw new ApiError('NOT_FOUND', 'card not found');
+      if (!card) throw new DomainError('NOT_FOUND', 'card not found');
       const result = await deps.temporal.workflow
         .getHandle(card.workflowId)
         .executeUpdate(applyOverrideUpdate, {
@@ -60,25 +56,26 @@ export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record
             },
           ],
         });
-      return result.after;
+      return { after: result.after };
     }
     if (a.type === 'issue_card') {
       const { request, overrides } = a.params as {
-        request: CreateCardBody;
+        request: CardRequest;
         overrides: Record<string, boolean>;
       };
-      const card = await issueCard(
-        deps,
-        a.tenantId,
-        `action:${a.id}`,
+      const { cardId } = await issueCard(deps, {
+        tenantId: a.tenantId,
+        idempotencyKey: `action:${a.id}`,
         request,
-        { type: 'operator', id: a.requestedBy },
-        a.reason,
-        { overrides, actionId: a.id, requestHash: `action:${a.id}` },
-      );
-      const after = { cardId: card.id };
-      await recordDecision(deps, a, 'applied', a.requestedBy, after);
-      return { ...after, card };
+        issuedBy: { type: 'operator', id: a.requestedBy },
+        reason: a.reason,
+        overrides,
+        actionId: a.id,
+        requestHash: `action:${a.id}`,
+      });
+      const after = { cardId };
+      await decided('applied', a.requestedBy, after);
+      return { after, cardId };
     }
     // A user action. Its expiry timer starts first (its id is deterministic), so an applied override
     // can never be left without the timer that reverts it.
@@ -88,9 +85,9 @@ export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record
     const pickFields = (s: Partial<UserOverrideState>) => Object.fromEntries(changed.map((k) => [k, s[k]]));
     const guard = (current: UserOverrideState): void => {
       if (type === 'suspend' && current.status === 'suspended')
-        throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already suspended');
+        throw new DomainError('USER_ALREADY_IN_STATE', 'the user is already suspended');
       if (type === 'reinstate' && current.status === 'active')
-        throw new ApiError('USER_ALREADY_IN_STATE', 'the user is already active');
+        throw new DomainError('USER_ALREADY_IN_STATE', 'the user is already active');
     };
     if (a.expiresAt) {
       const current = await deps.knex('users').where({ tenantId: a.tenantId, id: a.subjectId }).first();
@@ -116,11 +113,10 @@ export async function applyAction(deps: ApiDeps, a: AdminAction): Promise<Record
         });
     }
     const { after } = await applyUserFields(deps.knex, a.tenantId, a.subjectId, target, guard);
-    await recordDecision(deps, a, 'applied', a.requestedBy, pickFields(after));
-    return pickFields(after);
+    await decided('applied', a.requestedBy, pickFields(after));
+    return { after: pickFields(after) };
   } catch (err) {
-    const { body } = toErrorResponse(err);
-    await recordDecision(deps, a, 'failed', 'system', undefined, `${body.error.code}: ${body.error.message}`);
+    await decided('failed', 'system', undefined, failureNote(err));
     throw err;
   }
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AdminAction, AdminActionDecision } from '../db/models';
-import { ApiError } from '../domain/errors';
+import { DomainError } from '../domain/errors';
+import { recordDecision } from './decisions';
 
 export type ActionStatus =
   'pending_approval' | 'approved' | 'rejected' | 'applied' | 'failed' | 'reverted' | 'expired';
@@ -17,45 +18,12 @@ export function deriveStatus(action: AdminAction, decisions: AdminActionDecision
   return action.requiresApproval ? 'pending_approval' : 'approved';
 }
 
+/** An action with its decisions and the status they give it. */
 export async function loadAction(knex: Knex | Knex.Transaction, tenantId: string, id: string) {
   const action = await AdminAction.query(knex).where({ tenantId, id }).first();
-  if (!action) throw new ApiError('NOT_FOUND', 'action not found');
+  if (!action) throw new DomainError('NOT_FOUND', 'action not found');
   const decisions = await AdminActionDecision.query(knex).where({ tenantId, actionId: id }).orderBy('id');
   return { action, decisions, status: deriveStatus(action, decisions) };
-}
-
-export function presentAction(
-  a: AdminAction,
-  decisions: AdminActionDecision[],
-  extra: Record<string, unknown> = {},
-) {
-  const by = (d: string) => decisions.find((x) => x.decision === d);
-  const approval = by('approved') ?? by('rejected');
-  const applied = by('applied');
-  return {
-    id: a.id,
-    type: a.type,
-    subject: { type: a.subjectType, id: a.subjectId },
-    status: deriveStatus(a, decisions),
-    params: a.params,
-    reason: a.reason,
-    expiresAt: a.expiresAt ? new Date(a.expiresAt).toISOString() : null,
-    requestedBy: a.requestedBy,
-    requiresApproval: a.requiresApproval,
-    approvedBy: by('approved')?.decidedBy ?? null,
-    rejectedBy: by('rejected')?.decidedBy ?? null,
-    decisionNote: approval?.note ?? null,
-    before: a.before,
-    after: applied?.after ?? null,
-    decisions: decisions.map((d) => ({
-      decision: d.decision,
-      by: d.decidedBy,
-      note: d.note,
-      at: new Date(d.createdAt).toISOString(),
-    })),
-    createdAt: new Date(a.createdAt).toISOString(),
-    ...extra,
-  };
 }
 
 /**
@@ -72,22 +40,16 @@ export async function decide(
 ): Promise<AdminAction> {
   return knex.transaction(async (trx) => {
     const locked = await trx('admin_actions').where({ tenantId, id: actionId }).forUpdate().first();
-    if (!locked) throw new ApiError('NOT_FOUND', 'action not found');
+    if (!locked) throw new DomainError('NOT_FOUND', 'action not found');
     const { action, status } = await loadAction(trx, tenantId, actionId);
-    if (status !== 'pending_approval') throw new ApiError('ACTION_NOT_PENDING', `the action is ${status}`);
+    if (status !== 'pending_approval') throw new DomainError('ACTION_NOT_PENDING', `the action is ${status}`);
     if (action.requestedBy === deciderKeyId) {
-      throw new ApiError(
+      throw new DomainError(
         'SELF_APPROVAL_FORBIDDEN',
         'an action must be approved or rejected by someone other than its requester',
       );
     }
-    await trx('admin_action_decisions').insert({
-      tenantId,
-      actionId,
-      decision,
-      decidedBy: deciderKeyId,
-      note: note ?? null,
-    });
+    await recordDecision(trx, { tenantId, actionId, decision, decidedBy: deciderKeyId, note });
     return action;
   });
 }

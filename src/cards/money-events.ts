@@ -4,6 +4,8 @@ import { userSpendItemKey } from '../domain/ledger';
 import { derivedId } from '../lib/ids';
 import type { RecordMoneyEventInput } from '../domain/card-records';
 import { preparedStatement } from '../db/prepared';
+import { insertOutcomesSql } from '../webhooks/outcomes';
+import { applyUserSpendSql } from './user-spend';
 
 const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
   'write_money_event',
@@ -30,34 +32,24 @@ const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
               authorized_at = EXCLUDED.authorized_at, money_seq = EXCLUDED.money_seq, updated_at = now()
         WHERE x.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR x.money_seq < EXCLUDED.money_seq
      ),
-     o AS (
-       INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
-       SELECT :tenantId, :deliveryId, 'applied', :eventId, :eventKind, :cardId, :outcomeDetails::jsonb
-        WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
-     ),
-     -- The transaction's contribution to its user's weekly spend: the item takes it if it is newer
-     -- than what the item holds, and the change is computed on the item's locked, latest row (a
-     -- concurrent write of the same item waits for this one), then added to the week's total.
-     ui AS (
-       INSERT INTO user_spend_items AS i (tenant_id, item_key, user_id, week_start, amount, money_seq, last_delta)
-       SELECT :tenantId, :itemKey, :userId, :weekStart, :contribution, :seq, :contribution
-        WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)
-       ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount,
-              last_delta = EXCLUDED.amount - i.amount, money_seq = EXCLUDED.money_seq, updated_at = now()
-        WHERE i.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR i.money_seq < EXCLUDED.money_seq
-       RETURNING last_delta, week_start
-     ),
-     us AS (
-       INSERT INTO user_spend_weeks AS w (tenant_id, user_id, week_start, spent)
-       SELECT :tenantId, :userId, ui.week_start, ui.last_delta FROM ui WHERE ui.last_delta <> 0
-       ON CONFLICT (tenant_id, user_id, week_start) DO UPDATE SET spent = w.spent + EXCLUDED.spent
-     )
+     o AS (${insertOutcomesSql(
+       `SELECT :tenantId::text, :deliveryId::text, 'applied', :eventId::text, :eventKind::text, :cardId::text,
+               NULL, :outcomeDetails::text
+         WHERE :deliveryId::text IS NOT NULL AND EXISTS (SELECT 1 FROM e)`,
+     )}),
+     -- The transaction's contribution to its user's weekly spend (the week rows' own rule).
+     ${applyUserSpendSql('e')}
      SELECT EXISTS (SELECT 1 FROM e) AS "inserted"`,
 );
 
 /**
+ * The one writer of `transaction_events` (append-only) and `transactions` (each transaction's
+ * snapshot): the card workflow's activities, the API (a decision it answers with) and nothing
+ * else write money events, all through `writeMoneyEvent`.
+ *
  * One money event of a card, written in one statement (one round trip): the append-only event,
- * the transaction's snapshot, the delivery's outcome and the user's weekly spend.
+ * the transaction's snapshot, the delivery's outcome (its rows' writer: webhooks/outcomes.ts) and
+ * the user's weekly spend (its rows' writer: user-spend.ts).
  *
  * - The event row is keyed by `partner:eventId`: a second write of the same event inserts nothing,
  *   and only the write that inserted it writes the snapshot and the outcome.

@@ -1,23 +1,20 @@
 import type { Knex } from 'knex';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { CanonicalEvent } from '../../domain/events';
-import type { ProgramPolicy } from '../../domain/policy';
-import { currentPolicy } from '../../services/policies';
-import type { CardWorkflowConfig } from '../../services/card-workflows';
-import { authorizeUpdate, type AuthorizeResult } from '../../workflows/messages';
-import { cardWorkflowId } from '../../domain/ids';
-import { writeMoneyEvent } from '../../services/money-events';
-import type { RecordMoneyEventInput } from '../../domain/card-records';
-import { preparedStatement } from '../../db/prepared';
+import type { CanonicalEvent } from '../domain/events';
+import type { ProgramPolicy } from '../domain/policy';
+import { currentPolicy } from '../policies/current';
+import type { CardWorkflowConfig } from '../temporal/card-client';
+import { authorizeUpdate, type AuthorizeResult } from '../workflows/messages';
+import { cardWorkflowId } from '../domain/ids';
+import { writeMoneyEvent } from '../cards/money-events';
+import type { RecordMoneyEventInput } from '../domain/card-records';
+import type { AuthorizationAnswer } from '../partners/adapter';
+import { preparedStatement } from '../db/prepared';
+import { insertOutcomesSql, outcomeBindings, recordOutcome } from './outcomes';
 
-export interface Answer {
-  approved: boolean;
-  approvedAmount?: number;
-  declineCode?: string;
-  /** This delivery got a decision taken as another delivery of the same request. */
-  duplicate?: boolean;
-}
+/** The platform's answer to an authorization request (its partner's adapter formats it). */
+export type Answer = AuthorizationAnswer;
 
 const toAnswer = (r: AuthorizeResult): Answer =>
   r.approved
@@ -119,14 +116,19 @@ async function recordDuplicate(
   by: number,
 ): Promise<'written' | 'present' | 'unknown'> {
   let inserted: boolean | undefined;
-  const write = RECORD_DUPLICATE.run(deps.knex, {
-    tenantId: req.tenantId,
-    deliveryId: req.deliveryId,
-    eventId: req.event.eventId,
-    eventType: req.event.kind,
-    cardId: req.cardId,
-    details: JSON.stringify({ decision }),
-  }).then((rows) => (inserted = rows.length > 0));
+  const write = recordOutcome(
+    deps.knex,
+    {
+      tenantId: req.tenantId,
+      deliveryId: req.deliveryId,
+      outcome: 'duplicate',
+      eventId: req.event.eventId,
+      eventType: req.event.kind,
+      cardId: req.cardId,
+      details: { decision },
+    },
+    { unlessRecorded: true },
+  ).then((wrote) => (inserted = wrote));
   await settleBy(deps.log, write, by, {
     deliveryId: req.deliveryId,
     failed: 'redelivery answered; its outcome failed',
@@ -135,14 +137,6 @@ async function recordDuplicate(
   // (Unknown: the write failed or is still going; logged above.)
   return inserted === undefined ? 'unknown' : inserted ? 'written' : 'present';
 }
-
-const RECORD_DUPLICATE = preparedStatement(
-  'record_duplicate_authorization',
-  `INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
-   SELECT :tenantId, :deliveryId, 'duplicate', :eventId, :eventType, :cardId, :details::jsonb
-    WHERE NOT EXISTS (SELECT 1 FROM webhook_outcomes WHERE tenant_id = :tenantId AND delivery_id = :deliveryId)
-   RETURNING id`,
-);
 
 /**
  * Answers a synchronous authorization within the program's deadline. The card workflow decides
@@ -175,15 +169,15 @@ export async function authorizeWithDeadline(
     CanonicalEvent,
     { kind: 'authorization.request' | 'authorization.increment' }
   >;
-  const record = (o: string, details: object) =>
-    knex('webhook_outcomes').insert({
+  const record = (outcome: 'applied' | 'ignored', details: Record<string, unknown>) =>
+    recordOutcome(knex, {
       tenantId: req.tenantId,
       deliveryId: req.deliveryId,
-      outcome: o,
+      outcome,
       eventId: ev.eventId,
       eventType: ev.kind,
       cardId: req.cardId,
-      details: JSON.stringify(details),
+      details,
     });
   if (!req.cardId) {
     await record('ignored', {
@@ -297,32 +291,23 @@ export async function authorizeWithDeadline(
         ? `no decision within ${policy.authorizationTimeoutMs} ms`
         : String((first as { err: unknown }).err),
   };
-  const written = knex.raw(
-    `WITH o AS (
-         INSERT INTO webhook_outcomes (tenant_id, delivery_id, outcome, event_id, event_type, card_id, details)
-         VALUES (:tenantId, :deliveryId, 'applied', :eventId, :eventType, :cardId, :details::jsonb)
-       )
-       INSERT INTO webhook_handoffs
-         (delivery_id, tenant_id, partner, event_id, partner_card_id, card_id, event, status, source, next_attempt_at)
-       SELECT :deliveryId, :tenantId, :partner, :standInEventId, :partnerCardId, :cardId, :event::jsonb,
-              'pending', 'system', now()
-        WHERE NOT :replay
-       ON CONFLICT (delivery_id) DO NOTHING`,
-    {
+  const written = STAND_IN.run(knex, {
+    ...outcomeBindings({
       tenantId: req.tenantId,
       deliveryId: req.deliveryId,
+      outcome: 'applied',
       eventId: ev.eventId,
       eventType: ev.kind,
       cardId: req.cardId,
-      details: JSON.stringify(details),
-      partner: ev.partner,
-      standInEventId: standInEvent.eventId,
-      partnerCardId: ev.partnerCardId,
-      event: JSON.stringify(standInEvent),
-      // An operator's replay of a stored request: nobody acts on this answer, no stand-in is booked.
-      replay: Boolean(req.replay),
-    },
-  );
+      details,
+    }),
+    partner: ev.partner,
+    standInEventId: standInEvent.eventId,
+    partnerCardId: ev.partnerCardId,
+    event: JSON.stringify(standInEvent),
+    // An operator's replay of a stored request: nobody acts on this answer, no stand-in is booked.
+    replay: Boolean(req.replay),
+  });
   // The answer is due at the deadline whatever the database is doing: the delivery itself is
   // stored already, and the write goes on after the answer. A failure is logged as an error: the
   // partner still gets its answer, and the drift this leaves is reconciliation's to find.
@@ -342,3 +327,18 @@ export async function authorizeWithDeadline(
   );
   return told({ ...standIn, duplicate: false });
 }
+
+/** A stand-in's outcome and its event's outbox row: one statement, so neither is without the other. */
+const STAND_IN = preparedStatement(
+  'record_stand_in',
+  `WITH o AS (${insertOutcomesSql(
+    `SELECT :tenantId::text, :deliveryId::text, :outcome::text, :eventId::text, :eventType::text,
+            :cardId::text, :error::text, :details::text`,
+  )})
+   INSERT INTO webhook_handoffs
+     (delivery_id, event_id, tenant_id, partner, partner_card_id, card_id, event, status, source, next_attempt_at)
+   SELECT :deliveryId, :standInEventId, :tenantId, :partner, :partnerCardId, :cardId, :event::jsonb,
+          'pending', 'system', now()
+    WHERE NOT :replay
+   ON CONFLICT (delivery_id, event_id) DO NOTHING`,
+);

@@ -1,7 +1,17 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+/**
+ * The card workflow's client side: how every caller (the API, the outbox relay, reconciliation)
+ * starts, reaches, signals and issues a card's workflow.
+ */
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { cardWorkflowId } from '../domain/ids';
 import type { cardWorkflow } from '../workflows/card-workflow';
-import { partnerEventSignal, type PartnerEventInput } from '../workflows/messages';
+import {
+  issueUpdate,
+  partnerEventSignal,
+  type IssueCardInput,
+  type PartnerEventInput,
+} from '../workflows/messages';
+import { CardStatusSA, TenantIdSA, UserIdSA } from '../workflows/search-attributes';
 
 export interface CardWorkflowConfig {
   taskQueue: string;
@@ -50,5 +60,30 @@ export async function signalCard(
     ...cardStartOptions(cfg, tenantId, cardId),
     signal: partnerEventSignal,
     signalArgs: [input],
+  });
+}
+
+/**
+ * Issues a card through its workflow, starting it (update-with-start, `USE_EXISTING`): a retried
+ * or concurrent request for the same card id reaches the same workflow and the same `issue`
+ * update, and gets the same outcome.
+ */
+export async function issueThroughWorkflow(
+  temporal: Client,
+  cfg: CardWorkflowConfig,
+  input: IssueCardInput,
+): Promise<void> {
+  await temporal.workflow.executeUpdateWithStart(issueUpdate, {
+    args: [input],
+    updateId: 'issue',
+    startWorkflowOperation: new WithStartWorkflowOperation<typeof cardWorkflow>('cardWorkflow', {
+      ...cardStartOptions(cfg, input.tenantId, input.cardId),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      typedSearchAttributes: [
+        { key: TenantIdSA, value: input.tenantId },
+        { key: UserIdSA, value: input.userId },
+        { key: CardStatusSA, value: 'pending' },
+      ],
+    }),
   });
 }

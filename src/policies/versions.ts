@@ -1,0 +1,19 @@
+/**
+ * The one writer of `tenant_policies` (append-only): each version of a program's policy, kept
+ * so that any decision can be explained by the version in force when it was made.
+ */
+import type { Knex } from 'knex';
+import type { ProgramPolicy } from '../domain/policy';
+
+export async function writePolicyVersion(
+  trx: Knex.Transaction,
+  v: { tenantId: string; version: number; policy: ProgramPolicy; createdBy: string; reason: string | null },
+): Promise<void> {
+  await trx('tenant_policies').insert({
+    tenantId: v.tenantId,
+    version: v.version,
+    policy: JSON.stringify(v.policy),
+    createdBy: v.createdBy,
+    reason: v.reason,
+  });
+}
