@@ -30,7 +30,7 @@ import {
   partnerEventSignal,
 } from '../messages';
 import { decide, validateAuthorize } from './authorization';
-import { continueAsNewCard, shouldContinueAsNew } from './continue-as-new';
+import { continueAsNewCard } from './continue-as-new';
 import { CardEntity } from './entity';
 import { issue, validateIssue } from './issuance';
 import { applyOverride, validateOverride } from './overrides';
@@ -76,19 +76,20 @@ export async function cardWorkflow({ state, ...settings }: CardWorkflowInput): P
   // moves a deadline earlier (an override with an expiry, the first decision waiting for its
   // write, a new hold, issuance giving the card its expiry) wakes the loop to re-arm the timer;
   // one that moves it later needs nothing (the armed timer fires first and finds nothing due).
+  const ending = () => card.runLength.reached();
   for (;;) {
+    card.runLength.note(); // where recorded work starts (see RunLength)
     const armed = card.nextDeadline();
-    const woken = () =>
-      wakesTooLate(card.nextDeadline(), armed) || card.issuanceRefused() || shouldContinueAsNew(card);
+    const woken = () => wakesTooLate(card.nextDeadline(), armed) || card.issuanceRefused() || ending();
     if (armed === null) await condition(woken);
     else await condition(woken, Math.max(1, armed - Date.now()));
     if (card.issuanceRefused()) return; // a refused issuance ends the workflow; an issued card lives on
-    if (shouldContinueAsNew(card)) break;
+    if (ending()) break;
     try {
       await card.exclusive(() => processDue(card));
     } catch (err) {
       log.error('timer processing failed; retrying in a minute', { error: String(err) });
-      await condition(() => shouldContinueAsNew(card), TIMER_RETRY_MS);
+      await condition(() => ending(), TIMER_RETRY_MS);
     }
   }
   await continueAsNewCard(card);

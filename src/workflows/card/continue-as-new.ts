@@ -11,10 +11,29 @@ import { flushProjections } from './books';
 import type { cardWorkflow } from './card-workflow';
 import type { CardEntity } from './entity';
 
-export function shouldContinueAsNew(card: CardEntity): boolean {
-  const info = workflowInfo();
-  const maxEvents = card.settings.maxHistoryEvents ?? 0;
-  return info.continueAsNewSuggested || (maxEvents > 0 && info.historyLength >= maxEvents);
+/**
+ * Whether this run should end, judged by Temporal's history length and continue-as-new suggestion
+ * as of the last workflow task that brought the card recorded work (a signal, an accepted update,
+ * the loop's timer). Read live in the loop's condition they would also move in a workflow task
+ * that carries only an update its validator rejected: the history keeps no trace of that update,
+ * so a timer canceled and a continue-as-new decided there would not replay.
+ */
+export class RunLength {
+  private historyLength = 0;
+  private suggested = false;
+
+  constructor(private readonly maxHistoryEvents: number) {}
+
+  /** Called where recorded work starts: a message handler (not a validator or a query), a pass of the loop. */
+  note(): void {
+    const info = workflowInfo();
+    this.historyLength = info.historyLength;
+    this.suggested = info.continueAsNewSuggested;
+  }
+
+  reached(): boolean {
+    return this.suggested || (this.maxHistoryEvents > 0 && this.historyLength >= this.maxHistoryEvents);
+  }
 }
 
 /** Ends this run; the next one carries the card's state. */

@@ -14,6 +14,7 @@ import { windowStart } from '../../domain/time-windows';
 import type { CardSnapshot, PartnerEventInput } from '../messages';
 import { CardStatusSA } from '../search-attributes';
 import { db, partner } from './activities';
+import { RunLength } from './continue-as-new';
 import {
   initialState,
   RECENT_RESULTS_KEPT,
@@ -58,15 +59,19 @@ export class CardEntity {
   readonly state: CardWorkflowState;
   /** Handlers that await activities and then change state run one at a time. */
   private readonly mutex = new Mutex();
+  readonly runLength: RunLength;
 
   constructor(
     readonly settings: CardSettings,
     carried?: CardWorkflowState,
   ) {
     this.state = { ...initialState(settings.tenantId, settings.cardId), ...carried };
+    this.runLength = new RunLength(settings.maxHistoryEvents ?? 0);
   }
 
+  /** Runs `fn` once no other handler is running; every message handler and each pass of the loop do. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.runLength.note();
     return this.mutex.runExclusive(fn);
   }
 
