@@ -6,7 +6,8 @@
  */
 import type { MoneyDecision } from '../../domain/card-records';
 import { decideIncrement, decideRequest, type DeclineCode } from '../../domain/authorization';
-import { findEntry, heldOf, ops, upsert, userSpendItemKey, userSpendOf } from '../../domain/ledger';
+import { allAuthorizationsSettled, declinedByUserWeeklyCap } from '../../domain/card-limits';
+import { userSpendItemKey, userSpendOf } from '../../domain/ledger';
 import type { AuthorizeInput, AuthorizeResult } from '../messages';
 import { db } from './activities';
 import { commitFromBooks, commitMoney } from './books';
@@ -71,19 +72,7 @@ export async function decide(card: CardEntity, req: AuthorizeInput): Promise<Aut
       // after it (an authorization decided from the books) is then not counted again.
       seq: s.moneySeq + 1,
     });
-    if (!r.reserved) {
-      d = {
-        approved: false,
-        declineCode: 'EXCEEDS_USER_WEEKLY_LIMIT',
-        reason: `the user's weekly spend ${r.spent} + ${ev.amount} would exceed ${userLimit}`,
-      };
-      next =
-        ev.kind === 'authorization.request'
-          ? upsert(s.ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
-              ops.decline(e, 'EXCEEDS_USER_WEEKLY_LIMIT', ev.merchant),
-            )
-          : { ledger: s.ledger, entry: findEntry(s.ledger, ev.transactionId)! };
-    }
+    if (!r.reserved) ({ decision: d, next } = declinedByUserWeeklyCap(s.ledger, ev, r.spent, userLimit));
   }
   const answer: AuthorizeResult = d.approved
     ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
@@ -120,15 +109,18 @@ export async function decide(card: CardEntity, req: AuthorizeInput): Promise<Aut
   return result;
 }
 
-/**
- * A card limited to N authorizations is canceled once the last of them is captured, reversed or
- * expired: nothing more can be approved on it, and nothing of it is still held.
- */
+/** A card whose last allowed authorization has settled is retired (see allAuthorizationsSettled). */
 export async function retireIfSpent(card: CardEntity): Promise<void> {
   const s = card.state;
   const max = s.controls?.maxAuthorizations ?? null;
-  if (max === null || s.approvals < max) return;
-  if (s.status !== 'active' && s.status !== 'frozen') return;
-  if (s.ledger.entries.some((e) => heldOf(e) > 0)) return;
+  if (
+    !allAuthorizationsSettled({
+      status: s.status,
+      maxAuthorizations: max,
+      approvals: s.approvals,
+      ledger: s.ledger,
+    })
+  )
+    return;
   await card.move('cancel', SYSTEM, 'max_authorizations_settled', `all ${max} authorization(s) settled`);
 }
