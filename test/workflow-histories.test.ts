@@ -324,7 +324,10 @@ describe('workflow histories', () => {
       });
     }
     expect(await replayAll(h.stack.workflowBundlePath, histories)).toEqual([]);
-  });
+    // Three scenario groups against real timers, one after the other: the waits they allow
+    // themselves (up to 30 s for the reconciliation run alone) outlast jest's default 60 s on a
+    // busy host.
+  }, 240_000);
 
   it('replays every saved history under test/fixtures/histories', async () => {
     const saved = loadSavedHistories();

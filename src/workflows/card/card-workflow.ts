@@ -13,10 +13,12 @@
  *   books.ts            the money writes all of them share
  *   timers.ts           what is due when the timer fires
  *   continue-as-new.ts  when a run ends and what the next one carries
+ *   activities.ts       each activity, local (database) or remote (partner)
  *
  * Every handler that awaits an activity and then changes state runs under the card's mutex, so
- * handlers never interleave; validators run the synchronous checks before an update is accepted
- * (a refused update writes nothing to the history). The card is the only writer of its state;
+ * handlers never interleave; validators run the synchronous checks before an update is accepted.
+ * A refused update writes nothing to the history, so nothing may be decided in a workflow task
+ * that carried only that update (see RunLength). The card is the only writer of its state;
  * activities persist what it decides.
  */
 import { condition, log, setHandler } from '@temporalio/workflow';
