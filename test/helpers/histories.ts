@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 
 export const historiesDir = path.join(__dirname, '..', 'fixtures', 'histories');
@@ -27,19 +27,85 @@ export async function runsOf(client: Client, workflowId: string) {
   return runs.filter((r) => (r.history?.events ?? []).some((e) => e.eventType === completedTask));
 }
 
+/** Replays histories against a workflow bundle; one result per history, with its error if it failed. */
+export async function replayResults(
+  bundle: WorkflowBundleOption,
+  histories: Array<{ workflowId: string; history: unknown }>,
+): Promise<Array<{ workflowId: string; error?: Error }>> {
+  const results: Array<{ workflowId: string; error?: Error }> = [];
+  for await (const r of Worker.runReplayHistories({ workflowBundle: bundle }, histories as never))
+    results.push({ workflowId: r.workflowId, error: r.error });
+  return results;
+}
+
 /** Replays histories against the current workflow code; returns the failures (empty when all replay). */
 export async function replayAll(
   bundlePath: string,
   histories: Array<{ workflowId: string; history: unknown }>,
 ): Promise<string[]> {
-  const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories(
-    { workflowBundle: { codePath: bundlePath } },
-    histories as never,
-  )) {
-    if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
-  }
-  return failures;
+  return (await replayResults({ codePath: bundlePath }, histories))
+    .filter((r) => r.error)
+    .map((r) => `${r.workflowId}: ${String(r.error)}`);
+}
+
+/**
+ * Bundles workflow code the way the worker does, optionally with a module swapped: a request
+ * `request` made from directory `context` resolves to `by` instead (the replay test's negative
+ * controls put an altered module in place of a real one).
+ */
+export async function bundleWorkflows(
+  workflowsPath: string,
+  swap?: { context: string; request: string; by: string },
+): Promise<{ code: string }> {
+  const quiet = () => undefined;
+  return bundleWorkflowCode({
+    workflowsPath,
+    logger: {
+      log: quiet,
+      trace: quiet,
+      debug: quiet,
+      info: quiet,
+      warn: quiet,
+      error: (m) => console.error(m),
+    },
+    webpackConfigHook: (config) =>
+      swap
+        ? {
+            ...config,
+            plugins: [
+              ...(config.plugins ?? []),
+              {
+                apply(compiler: any) {
+                  compiler.hooks.normalModuleFactory.tap('swap-module', (factory: any) =>
+                    factory.hooks.beforeResolve.tap('swap-module', (data: any) => {
+                      if (
+                        data.request === swap.request &&
+                        path.resolve(data.context) === path.resolve(swap.context)
+                      )
+                        data.request = swap.by;
+                    }),
+                  );
+                },
+              },
+            ],
+          }
+        : config,
+  });
+}
+
+/** The text of every payload in a history (payload bytes decoded), to look for an activity's name. */
+export function payloadText(history: unknown): string {
+  const out: string[] = [];
+  const walk = (node: unknown): void => {
+    if (node instanceof Uint8Array) out.push(Buffer.from(node).toString());
+    else if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object')
+      for (const [k, v] of Object.entries(node))
+        if (k === 'data' && typeof v === 'string') out.push(Buffer.from(v, 'base64').toString());
+        else walk(v);
+  };
+  walk(history);
+  return out.join('\n');
 }
 
 const History = temporal.api.history.v1.History;

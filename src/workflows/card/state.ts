@@ -1,9 +1,9 @@
-import type { ActorType, CardStatus } from '../domain/card-state';
-import type { CardControls } from '../domain/controls';
-import type { CardActionType } from '../domain/overrides';
-import { emptyLedger, type Ledger } from '../domain/ledger';
-import type { ProgramForDecision } from '../domain/authorization';
-import type { RecordMoneyEventInput } from '../domain/card-records';
+import type { ActorType, CardStatus } from '../../domain/card-state';
+import type { CardControls } from '../../domain/controls';
+import type { CardActionType } from '../../domain/overrides';
+import { emptyLedger, type Ledger } from '../../domain/ledger';
+import type { ProgramForDecision } from '../../domain/authorization';
+import type { RecordMoneyEventInput } from '../../domain/card-records';
 
 /** An applied override that a timer will revert. */
 export interface PendingOverride {
@@ -73,7 +73,7 @@ export interface CardWorkflowInput {
   state?: CardWorkflowState;
   /**
    * How long an authorization decided from the card's own books may wait for the card's own write
-   * of it (the API writes it as it answers; this is the backstop). Default 2 s; tests shorten it.
+   * of it (the API writes it as it answers; this is the backstop). Default 30 s; tests shorten it.
    */
   projectionFlushMs?: number;
   /** Continue as new after this many history events (tests force it low); Temporal's suggestion always applies. */
