@@ -4,7 +4,7 @@
  */
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { cardWorkflowId } from '../domain/ids';
-import type { cardWorkflow } from '../workflows/card-workflow';
+import type { cardWorkflow } from '../workflows/card/card-workflow';
 import {
   issueUpdate,
   partnerEventSignal,
