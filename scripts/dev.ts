@@ -16,6 +16,7 @@ import {
   type DevCredentials,
 } from '../src/infra/seed';
 import { connectClient } from '../src/temporal/connection';
+import { SetupError } from '../src/infra/postgres';
 import { startStack } from '../src/infra/stack';
 import { ensureVaultKey } from '../src/infra/vault-key';
 import { createLogger } from '../src/lib/logger';
@@ -29,7 +30,16 @@ async function main(): Promise<void> {
   if (vaultKey.source === 'generated')
     log.info({ file: path.join(dir, 'vault.key') }, 'generated a vault key');
 
-  const stack = await startStack({ dir, databaseName: 'vcn', ui: true, log });
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    // Its own orderly stop (below) stops the API and the worker before the stack.
+    stack = await startStack({ dir, databaseName: 'vcn', ui: true, log, stopOnExit: false });
+  } catch (err) {
+    // A set-up problem is one line naming the cause and the fix; anything else keeps its stack.
+    if (err instanceof SetupError) console.error(`npm run dev: ${err.message}`);
+    else log.error({ err: String((err as Error)?.stack ?? err) }, 'dev start-up failed');
+    process.exit(1);
+  }
   const children: ChildProcess[] = [];
   let stopping: Promise<void> | null = null;
   /** Stops the API and worker first, then Temporal and PostgreSQL. Safe to call more than once. */
