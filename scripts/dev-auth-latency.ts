@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { atFixedRate, machine, percentiles, post } from '../bench/lib';
-import { dataDir } from '../src/infra/paths';
+import { dataDir, projectRoot } from '../src/infra/paths';
 import type { DevCredentials } from '../src/infra/seed';
 import { signStandardWebhook } from '../src/partners/sandbox/signature';
 
@@ -19,12 +19,14 @@ function arg(name: string, fallback: number): number {
   return m ? Number(m.split('=')[1]) : fallback;
 }
 
-/** The nice value of each process whose command line names one of the stack's parts. */
+/** The nice value of each process of this clone's stack (API and worker run here; the servers' data is here). */
 function priorities(): Record<string, number[]> {
   const out: Record<string, number[]> = {};
   for (const e of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
     try {
       const cmd = fs.readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const ours = fs.readlinkSync(`/proc/${e}/cwd`) === projectRoot || cmd.includes(dataDir());
+      if (!ours) continue;
       const group = /server\.ts/.test(cmd)
         ? 'api'
         : /worker\.ts/.test(cmd)
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
       {
         userId: user.id,
         currency: 'USD',
-        controls: { spendingLimits: [{ amount: 1e12, interval: 'all_time' }] },
+        controls: { spendingLimits: [{ amount: 500_000, interval: 'all_time' }] },
       },
       { 'idempotency-key': `lat-${run}-${i}` },
     );
@@ -85,6 +87,7 @@ async function main(): Promise<void> {
   }
   const hookUrl = `${creds.apiUrl}${new URL(tenant.sandboxWebhookUrl).pathname}`;
   const statuses: Record<number, number> = {};
+  let standIns = 0;
   console.log(`authorizations at ${rate}/s for ${seconds} s over ${n} cards (no warm-up)`);
   const result = await atFixedRate(
     rate,
@@ -113,6 +116,7 @@ async function main(): Promise<void> {
       );
       statuses[res.status] = (statuses[res.status] ?? 0) + 1;
       if (res.status !== 200) throw new Error(`status ${res.status}`);
+      if ((JSON.parse(res.body) as { declineCode?: string }).declineCode === 'STAND_IN') standIns++;
     },
     0,
   );
@@ -127,12 +131,13 @@ async function main(): Promise<void> {
       cards: n,
       latencyMs: p,
       errors: result.errors,
+      standIns,
       statuses,
       priorities: priorities(),
     }),
   );
   console.log(
-    `${m.cores} cores (${m.cpu}): p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms over ${p.n} authorizations; errors ${result.errors}`,
+    `${m.cores} cores (${m.cpu}): p50 ${p.p50} ms, p99 ${p.p99} ms, max ${p.max} ms over ${p.n} authorizations; errors ${result.errors}, stand-ins ${standIns}`,
   );
 }
 

