@@ -3,8 +3,9 @@ import path from 'node:path';
 import { Client } from 'pg';
 import YAML from 'yaml';
 import { resolveTemporalCli } from '../src/infra/temporal-cli';
+import { spawnSync } from 'node:child_process';
+import { DYNAMIC_CONFIG_FILE } from '../src/infra/dynamic-config';
 import {
-  DYNAMIC_CONFIG_FILE,
   resolveTemporalServer,
   startTemporalCluster,
   type TemporalClusterHandle,
@@ -103,6 +104,15 @@ describe('the Temporal server on PostgreSQL', () => {
     expect(compose.services.temporal!.environment!.DYNAMIC_CONFIG_FILE_PATH).toBe(
       `${containerDir}/${path.basename(DYNAMIC_CONFIG_FILE)}`,
     );
+    // Valid for this server version: known keys, right types (an unknown key is silently ignored).
+    const validated = spawnSync(
+      (await resolveTemporalServer(quiet)).serverPath,
+      ['validate-dynamic-config', DYNAMIC_CONFIG_FILE],
+      { encoding: 'utf8' },
+    );
+    expect(validated.status).toBe(0);
+    // It exits 0 on unknown keys and wrong types too, saying so in warnings.
+    expect(`${validated.stdout}${validated.stderr}`).not.toMatch(/warning|error/i);
     // Loopback only.
     for (const s of ['frontend', 'history', 'matching', 'worker'])
       expect(config.services[s].rpc.bindOnLocalHost).toBe(true);

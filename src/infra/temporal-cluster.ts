@@ -16,16 +16,14 @@ import YAML from 'yaml';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../workflows/search-attributes';
 import { goInstall, goModuleDir, isExecutable } from './go-install';
 import type { InfraLogger } from './log';
-import { projectRoot, userCacheDir } from './paths';
+import { DYNAMIC_CONFIG_FILE } from './dynamic-config';
+import { userCacheDir } from './paths';
 import { pickStablePort, waitForPort } from './ports';
 import { onProcessExit } from './process-exit';
 
 /** The server version the pinned Temporal CLI (v1.5.1) embeds in its dev server. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
 const MODULE = 'go.temporal.io/server';
-
-/** The dynamic config the cluster reads: the file `docker-compose.yml` mounts into its server. */
-export const DYNAMIC_CONFIG_FILE = path.join(projectRoot, 'deploy', 'temporal', 'dynamicconfig.yaml');
 
 export interface ResolvedTemporalServer {
   serverPath: string;
