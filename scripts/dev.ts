@@ -1,6 +1,7 @@
 /**
- * `npm run dev`: PostgreSQL (embedded), migrations, the Temporal dev server with its Web UI, the
- * worker and the API as child processes, and the demo tenant on an empty database. Ctrl-C stops all.
+ * `npm run dev`: PostgreSQL (embedded), migrations, the Temporal dev server with its Web UI (or,
+ * with VCN_DEV_TEMPORAL=postgres, a Temporal server on that PostgreSQL), the worker and the API as
+ * child processes, and the demo tenant on an empty database. Ctrl-C stops all.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,7 +35,16 @@ async function main(): Promise<void> {
   let stack: Awaited<ReturnType<typeof startStack>>;
   try {
     // Its own orderly stop (below) stops the API and the worker before the stack.
-    stack = await startStack({ dir, databaseName: 'vcn', ui: true, log, stopOnExit: false });
+    // VCN_DEV_TEMPORAL=postgres: a Temporal server on the embedded PostgreSQL, as a cluster runs it
+    // (no Web UI), instead of the CLI dev server.
+    stack = await startStack({
+      dir,
+      databaseName: 'vcn',
+      ui: true,
+      temporal: process.env.VCN_DEV_TEMPORAL === 'postgres' ? 'postgres' : 'dev',
+      log,
+      stopOnExit: false,
+    });
   } catch (err) {
     // A set-up problem is one line naming the cause and the fix; anything else keeps its stack.
     if (err instanceof SetupError) console.error(`npm run dev: ${err.message}`);
