@@ -52,7 +52,10 @@ describe('the embedded PostgreSQL start-up', () => {
   const cleanups: string[] = [];
   afterAll(async () => {
     for (const pg of started) await pg.stop();
-    for (const dir of cleanups) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of cleanups) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(`${dir}.log`, { force: true });
+    }
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -108,6 +111,7 @@ describe('the embedded PostgreSQL start-up', () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'PG_VERSION'), '16\n');
     const message = await failure(startEmbeddedPostgres({ dir, log }));
+    cleanups.push(fs.realpathSync(dir)); // as root, moved where the postgres user can reach it
     expect(message).toContain(
       `made by PostgreSQL 16 and this project runs PostgreSQL ${embeddedPostgresBinaries().major}`,
     );
@@ -120,6 +124,7 @@ describe('the embedded PostgreSQL start-up', () => {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a cluster');
     expect(await failure(startEmbeddedPostgres({ dir, log }))).toContain('no PG_VERSION');
+    cleanups.push(fs.realpathSync(dir));
   });
 
   it('says which port is taken; given only a preference, takes another; survives a kill', async () => {
