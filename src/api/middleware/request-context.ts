@@ -8,7 +8,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
 /**
  * Outermost middleware: a request id (the caller's X-Request-Id when sane) in every log line and in
- * the response header, one access-log line per request, and the one place errors become responses.
+ * the response header, one access-log line per request (after the response), and the one place errors
+ * become responses.
  */
 export function requestContext(logger: Logger): Koa.Middleware<AppState> {
   return async (ctx, next) => {
@@ -36,17 +37,31 @@ export function requestContext(logger: Logger): Koa.Middleware<AppState> {
       ctx.status = status;
       ctx.body = body;
     } finally {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info(
-        {
-          method: ctx.method,
-          path: ctx.path,
-          status: ctx.status,
-          durationMs: Math.round(durationMs * 10) / 10,
-          keyId: ctx.state.auth?.keyId,
-        },
-        'request',
-      );
+      // The access-log line is written once the response is on its way (Node's 'finish'; 'close'
+      // if the client went first), not in the request's own time: its serialisation and redaction
+      // come after the answer, not before it.
+      const { method, path } = ctx;
+      const keyId = ctx.state.auth?.keyId;
+      const log = ctx.state.log;
+      let logged = false;
+      const accessLog = (): void => {
+        if (logged) return;
+        logged = true;
+        const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+        log.info(
+          {
+            method,
+            path,
+            status: ctx.status,
+            durationMs: Math.round(durationMs * 10) / 10,
+            keyId,
+            ...(ctx.res.writableFinished ? {} : { aborted: true }),
+          },
+          'request',
+        );
+      };
+      ctx.res.once('finish', accessLog);
+      ctx.res.once('close', accessLog);
     }
   };
 }
