@@ -51,6 +51,9 @@ export function flagsOf(e: LedgerEntry): string[] {
   return [...new Set([...e.flags, ...derived])].sort();
 }
 
+/** The entry of a refund that names no transaction of its own. */
+export const unlinkedRefundEntryId = (refundId: string): string => `refund:${refundId}`;
+
 /** The key of a partner transaction's row in user_spend_items. */
 export const userSpendItemKey = (partner: string, partnerTransactionId: string): string =>
   `${partner}:${partnerTransactionId}`;
@@ -342,8 +345,12 @@ export function applyMoneyEvent(
     case 'clearing':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) => ops.clear(e, ev.amount));
     case 'refund':
-      return upsert(ledger, ev.transactionId ?? `refund:${ev.refundId}`, ev.occurredAtMs, ev.currency, (e) =>
-        ops.refund(e, ev.amount),
+      return upsert(
+        ledger,
+        ev.transactionId ?? unlinkedRefundEntryId(ev.refundId),
+        ev.occurredAtMs,
+        ev.currency,
+        (e) => ops.refund(e, ev.amount),
       );
     case 'transaction.review':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
