@@ -31,10 +31,10 @@ export function createLithicAdapter(opts: { clients?: LithicClients } = {}): Lit
     verify: verifyLithic,
     normalize: normalizeLithic,
     formatAnswer: (answer, context) => formatLithicAnswer(answer, context.event),
-    createCard: (credentials, input) => createLithicCard(clients.get(credentials), input),
-    updateCardStatus: (credentials, input) => updateLithicCardStatus(clients.get(credentials), input),
-    listCards: (credentials, input) => listLithicCards(clients.get(credentials), input),
-    listTransactions: (credentials, input) => listLithicTransactions(clients.get(credentials), input),
+    createCard: async (credentials, input) => createLithicCard(clients.get(credentials), input),
+    updateCardStatus: async (credentials, input) => updateLithicCardStatus(clients.get(credentials), input),
+    listCards: async (credentials, input) => listLithicCards(clients.get(credentials), input),
+    listTransactions: async (credentials, input) => listLithicTransactions(clients.get(credentials), input),
     forgetClient: (subscriptionId) => clients.forget(subscriptionId),
   };
 }

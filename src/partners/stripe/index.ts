@@ -31,10 +31,10 @@ export function createStripeAdapter(opts: { clients?: StripeClients } = {}): Str
     verify: verifyStripe,
     normalize: (delivery) => normalizeStripe(delivery.rawBody),
     formatAnswer: (answer, context) => formatStripeAnswer(answer, context),
-    createCard: (credentials, input) => createStripeCard(clients.get(credentials), input),
-    updateCardStatus: (credentials, input) => updateStripeCardStatus(clients.get(credentials), input),
-    listCards: (credentials, input) => listStripeCards(clients.get(credentials), input),
-    listTransactions: (credentials, input) => listStripeTransactions(clients.get(credentials), input),
+    createCard: async (credentials, input) => createStripeCard(clients.get(credentials), input),
+    updateCardStatus: async (credentials, input) => updateStripeCardStatus(clients.get(credentials), input),
+    listCards: async (credentials, input) => listStripeCards(clients.get(credentials), input),
+    listTransactions: async (credentials, input) => listStripeTransactions(clients.get(credentials), input),
     forgetClient: (subscriptionId) => clients.forget(subscriptionId),
   };
 }
