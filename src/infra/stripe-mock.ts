@@ -144,16 +144,19 @@ export interface StripeMockHandle {
   /** `http://127.0.0.1:<port>`: what a subscription's `apiBaseUrl` names in tests. */
   url: string;
   port: number;
+  /** Where its HTTPS listener is (`127.0.0.1:<port>`: loopback too, never every interface). */
+  httpsAddress: string;
   pid: number | undefined;
   stop(): Promise<void>;
 }
 
-const LISTENING = /Listening for HTTP at address: ([0-9.]+):([0-9]+)/;
+const LISTENING_HTTP = /Listening for HTTP at address: ([0-9.]+):([0-9]+)/;
+const LISTENING_HTTPS = /Listening for HTTPS at address: (\S+)/;
 
 /**
  * Starts stripe-mock on loopback with both listeners on ports the OS picks (with only
  * `-http-addr`, it also opens HTTPS on [::]:12112, every interface), and resolves once it says
- * where it listens for HTTP.
+ * where it listens for both.
  */
 export async function startStripeMock(opts: {
   binary: string;
@@ -174,7 +177,7 @@ export async function startStripeMock(opts: {
     }),
   );
   let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
+  const listening = await new Promise<{ port: number; httpsAddress: string }>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(
@@ -183,15 +186,16 @@ export async function startStripeMock(opts: {
     }, opts.timeoutMs ?? 30_000);
     const onData = (chunk: Buffer): void => {
       output = (output + chunk.toString('utf8')).slice(-8000);
-      const m = LISTENING.exec(output);
-      if (m) {
+      const m = LISTENING_HTTP.exec(output);
+      const tls = LISTENING_HTTPS.exec(output);
+      if (m && tls) {
         clearTimeout(timer);
         // From here on its output (a line per request) is drained unread, so the pipe never fills.
         child.stdout!.off('data', onData);
         child.stderr!.off('data', onData);
         child.stdout!.resume();
         child.stderr!.resume();
-        resolve(Number(m[2]));
+        resolve({ port: Number(m[2]), httpsAddress: tls[1]! });
       }
     };
     child.stdout!.on('data', onData);
@@ -205,11 +209,13 @@ export async function startStripeMock(opts: {
       reject(new Error(`stripe-mock exited during start-up; output:\n${output.slice(-2000)}`));
     });
   });
+  const { port, httpsAddress } = listening;
   const url = `http://127.0.0.1:${port}`;
-  opts.log.info({ component: 'stripe-mock', url, pid: child.pid }, 'stripe-mock ready');
+  opts.log.info({ component: 'stripe-mock', url, httpsAddress, pid: child.pid }, 'stripe-mock ready');
   return {
     url,
     port,
+    httpsAddress,
     pid: child.pid,
     stop: async () => {
       if (exited) return;
