@@ -8,7 +8,7 @@
 import Stripe from 'stripe';
 import type { StripeMockHandle } from '../src/infra/stripe-mock';
 import type { CreatePartnerCardInput, PartnerCredentials } from '../src/partners/adapter';
-import { PartnerConfigError } from '../src/partners/errors';
+import { PartnerConfigError } from '../src/partners/common';
 import { createStripeAdapter } from '../src/partners/stripe';
 import { startRecordingProxy, startTestStripeMock, type RecordingProxy } from './helpers/stripe-mock';
 

@@ -1,6 +1,6 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { goInstall, isExecutable, onPath } from './go-install';
 import type { InfraLogger } from './log';
 import { userCacheDir } from './paths';
 
@@ -13,24 +13,6 @@ export const STRIPE_MOCK_VERSION = 'v0.203.0';
 export interface ResolvedStripeMock {
   path: string;
   source: 'STRIPE_MOCK_PATH' | 'PATH' | 'cache' | 'go-install';
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (!dir) continue;
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return null;
 }
 
 export function stripeMockCacheDir(): string {
@@ -56,88 +38,17 @@ export async function resolveStripeMock(log: InfraLogger): Promise<ResolvedStrip
   return { path: await goInstallStripeMock(log), source: 'go-install' };
 }
 
-function goBinary(): string {
-  const candidates = [onPath('go'), '/usr/local/go/bin/go', '/usr/lib/go/bin/go'].filter(Boolean) as string[];
-  const found = candidates.find(isExecutable);
-  if (!found) throw new Error('Go toolchain not found (install Go ≥ 1.22 or set STRIPE_MOCK_PATH)');
-  return found;
-}
-
-/**
- * Builds stripe-mock with `go install`, logging progress every 10 s, into
- * <cache>/stripe-mock/<version>/stripe-mock. Built in a directory of its own and renamed into
- * place, so a concurrent or interrupted build never leaves a half-written binary where it is
- * looked for.
- */
+/** Builds stripe-mock with `go install` into <cache>/stripe-mock/<version>/stripe-mock (about 20 s on 2 cores). */
 export async function goInstallStripeMock(log: InfraLogger): Promise<string> {
-  const go = goBinary();
-  const outDir = path.join(stripeMockCacheDir(), STRIPE_MOCK_VERSION);
-  const tmpDir = `${outDir}.partial-${process.pid}`;
-  fs.mkdirSync(tmpDir, { recursive: true });
-  const goVersion = spawnSync(go, ['version'], { encoding: 'utf8' }).stdout.trim();
-  log.info(
-    { component: 'stripe-mock', version: STRIPE_MOCK_VERSION, go: goVersion, outDir },
-    `building stripe-mock ${STRIPE_MOCK_VERSION} with go install (first run only; about 20 s on 2 cores)`,
-  );
-  const started = Date.now();
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const child = spawn(go, ['install', '-v', `github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`], {
-        env: { ...process.env, GOBIN: tmpDir, GOFLAGS: '-mod=mod' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let packages = 0;
-      let downloads = 0;
-      let tail = '';
-      const progress = setInterval(() => {
-        log.info(
-          {
-            component: 'stripe-mock',
-            modulesDownloaded: downloads,
-            packagesCompiled: packages,
-            elapsedS: Math.round((Date.now() - started) / 1000),
-          },
-          'building stripe-mock…',
-        );
-      }, 10_000);
-      const onData = (chunk: Buffer): void => {
-        const text = chunk.toString('utf8');
-        tail = (tail + text).slice(-4000);
-        for (const line of text.split('\n')) {
-          if (line.startsWith('go: downloading')) downloads++;
-          else if (line.trim() && !line.startsWith('go:')) packages++;
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('error', (err) => {
-        clearInterval(progress);
-        reject(err);
-      });
-      child.on('close', (code) => {
-        clearInterval(progress);
-        if (code === 0) resolve();
-        else reject(new Error(`go install stripe-mock exited ${code}; last output:\n${tail}`));
-      });
-    });
-    const built = path.join(tmpDir, 'stripe-mock');
-    if (!isExecutable(built)) throw new Error(`go install succeeded but ${built} is missing`);
-    if (isExecutable(cachedBinary())) {
-      // Another process finished first: keep its copy.
-      fs.rmSync(tmpDir, { recursive: true, force: true });
-    } else {
-      fs.rmSync(outDir, { recursive: true, force: true });
-      fs.renameSync(tmpDir, outDir);
-    }
-  } catch (err) {
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-    throw err;
-  }
-  log.info(
-    { component: 'stripe-mock', seconds: Math.round((Date.now() - started) / 1000) },
-    'stripe-mock built',
-  );
-  return cachedBinary();
+  const [binary] = await goInstall({
+    packages: [`github.com/stripe/stripe-mock@${STRIPE_MOCK_VERSION}`],
+    binaries: ['stripe-mock'],
+    outDir: path.join(stripeMockCacheDir(), STRIPE_MOCK_VERSION),
+    what: `stripe-mock ${STRIPE_MOCK_VERSION}`,
+    component: 'stripe-mock',
+    log,
+  });
+  return binary!;
 }
 
 export interface StripeMockHandle {

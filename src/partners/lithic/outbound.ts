@@ -3,18 +3,16 @@
  * header (Lithic takes it on card creation), state changes (absolute: a retry is harmless), and
  * the listings reconciliation reads, paged with cursors.
  */
-import crypto from 'node:crypto';
 import Lithic from 'lithic';
 import type {
   CreatePartnerCardInput,
   CreatedPartnerCard,
   PartnerCardRecord,
   PartnerCardStatus,
-  PartnerCredentials,
   PartnerPage,
   PartnerTransactionRecord,
 } from '../adapter';
-import { PartnerConfigError } from '../errors';
+import { ClientCache } from '../common';
 import { lithicEffects, lithicEntryId, LithicTransaction } from './transactions';
 
 export const LITHIC_API_BASE_URL = 'https://api.lithic.com';
@@ -28,41 +26,22 @@ const PLATFORM_STATUS: Record<string, PartnerCardStatus> = {
 };
 const MAX_PAGE = 100;
 
-/** One SDK client per subscription, replaced when its key or URL changes (LRU beyond `max`). */
-export class LithicClients {
-  private readonly clients = new Map<string, { fingerprint: string; client: Lithic }>();
-
-  constructor(private readonly max = 256) {}
-
-  get(credentials: PartnerCredentials): Lithic {
-    if (!credentials.apiKey)
-      throw new PartnerConfigError(`subscription ${credentials.subscriptionId} has no Lithic API key`);
-    const baseURL = credentials.apiBaseUrl ?? LITHIC_API_BASE_URL;
-    const fingerprint = crypto
-      .createHash('sha256')
-      .update(JSON.stringify([credentials.apiKey, baseURL]))
-      .digest('hex');
-    const id = credentials.subscriptionId;
-    const cached = this.clients.get(id);
-    this.clients.delete(id);
-    const client =
-      cached?.fingerprint === fingerprint
-        ? cached.client
-        : // webhookSecret null: the SDK would otherwise read LITHIC_WEBHOOK_SECRET from the environment.
-          new Lithic({
-            apiKey: credentials.apiKey,
-            baseURL,
-            maxRetries: 2,
-            timeout: 10_000,
-            webhookSecret: null,
-          });
-    while (this.clients.size >= this.max) this.clients.delete(this.clients.keys().next().value!);
-    this.clients.set(id, { fingerprint, client });
-    return client;
-  }
-
-  forget(subscriptionId: string): void {
-    this.clients.delete(subscriptionId);
+/** The Lithic SDK clients, one per subscription. */
+export class LithicClients extends ClientCache<Lithic> {
+  constructor(max?: number) {
+    super(
+      'Lithic',
+      (credentials) =>
+        // webhookSecret null: the SDK would otherwise read LITHIC_WEBHOOK_SECRET from the environment.
+        new Lithic({
+          apiKey: credentials.apiKey,
+          baseURL: credentials.apiBaseUrl ?? LITHIC_API_BASE_URL,
+          maxRetries: 2,
+          timeout: 10_000,
+          webhookSecret: null,
+        }),
+      max,
+    );
   }
 }
 

@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { Merchant } from '../../domain/authorization';
 import { unlinkedRefundEntryId } from '../../domain/ledger';
+import { merchantRegion, UNKNOWN_COUNTRY } from '../common';
 import { alpha3ToAlpha2 } from './countries';
 
 const Amount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -45,20 +46,14 @@ export const LithicTransaction = z.looseObject({
 });
 export type LithicTransaction = z.infer<typeof LithicTransaction>;
 
-/** An unknown country: ISO 3166's user-assigned "ZZ" (no region rule admits it). */
-const UNKNOWN_COUNTRY = 'ZZ';
-
 /** Lithic's merchant as the platform's: country alpha-3 → alpha-2, region `CC-SS`. */
 export function lithicMerchant(m: z.infer<typeof LithicMerchant>): Merchant {
   const country = alpha3ToAlpha2(m.country) ?? UNKNOWN_COUNTRY;
-  const state = m.state?.trim().toUpperCase();
   return {
     ...(m.descriptor ? { name: m.descriptor.slice(0, 200) } : {}),
     mcc: m.mcc,
     country,
-    ...(state && /^[A-Z0-9]{1,3}$/.test(state) && country !== UNKNOWN_COUNTRY
-      ? { region: `${country}-${state}` }
-      : {}),
+    ...merchantRegion(country, m.state),
   };
 }
 
@@ -114,16 +109,17 @@ export function lithicEffects(tx: LithicTransaction): LithicEffect[] {
     const debit = e.effective_polarity === 'DEBIT';
     if (NO_MONEY.has(e.type)) continue;
     const linked = purchase;
+    const review: LithicEffect = {
+      ...base,
+      kind: 'review',
+      partnerType: e.type,
+      amount,
+      currency,
+      direction: debit ? 'debit' : 'credit',
+      linked,
+    };
     if (REVIEW.has(e.type)) {
-      out.push({
-        ...base,
-        kind: 'review',
-        partnerType: e.type,
-        amount,
-        currency,
-        direction: debit ? 'debit' : 'credit',
-        linked,
-      });
+      out.push(review);
       continue;
     }
     if (approved && debit) purchase = true;
@@ -181,29 +177,12 @@ export function lithicEffects(tx: LithicTransaction): LithicEffect[] {
         break;
       case 'RETURN':
         if (!approved) break;
-        if (debit)
-          out.push({
-            ...base,
-            kind: 'review',
-            partnerType: e.type,
-            amount,
-            currency,
-            direction: 'debit',
-            linked,
-          });
-        else out.push({ ...base, kind: 'refund', amount, currency, linked });
+        // A return that debits the cardholder is no refund: looked at.
+        out.push(debit ? review : { ...base, kind: 'refund', amount, currency, linked });
         break;
       default:
         // A type this version does not know: looked at, never guessed.
-        out.push({
-          ...base,
-          kind: 'review',
-          partnerType: e.type,
-          amount,
-          currency,
-          direction: debit ? 'debit' : 'credit',
-          linked,
-        });
+        out.push(review);
     }
   }
   return out;

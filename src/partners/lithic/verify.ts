@@ -1,17 +1,10 @@
 import crypto from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import type { InboundDelivery, SignatureCheck, SubscriptionSecrets } from '../adapter';
+import { candidateSecrets } from '../common';
 
 /** Standard Webhooks' tolerance, both ways, counted to when the delivery was stored. */
 export const LITHIC_TOLERANCE_S = 300;
-
-const candidates = (secrets: SubscriptionSecrets): Array<[keyof SubscriptionSecrets, string]> => {
-  const out: Array<[keyof SubscriptionSecrets, string]> = [['current', secrets.current]];
-  if (secrets.previous) out.push(['previous', secrets.previous]);
-  // Auth Stream Access signs with the program's own secret.
-  if (secrets.authorization) out.push(['authorization', secrets.authorization]);
-  return out;
-};
 
 /**
  * Standard Webhooks, as Lithic signs both its events and Auth Stream Access: `webhook-id`,
@@ -48,7 +41,7 @@ export function verifyLithic(
     .map(([, sig]) => Buffer.from(sig!));
   let unusable: string | null = null;
   let tried = 0;
-  for (const [which, secret] of candidates(secrets)) {
+  for (const [which, secret] of candidateSecrets(secrets)) {
     let expected: Buffer;
     try {
       expected = Buffer.from(

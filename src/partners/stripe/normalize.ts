@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Merchant } from '../../domain/authorization';
 import type { CanonicalEvent } from '../../domain/events';
 import type { NormalizeResult } from '../adapter';
+import { merchantRegion, UNKNOWN_COUNTRY } from '../common';
 import { stripeEventIds } from './ids';
 
 export const STRIPE = 'stripe';
@@ -90,20 +91,14 @@ const Card = z.looseObject({
   cancellation_reason: z.string().nullish(),
 });
 
-/** An unknown country: ISO 3166's user-assigned "ZZ" (no region rule admits it). */
-const UNKNOWN_COUNTRY = 'ZZ';
-
 /** Stripe's `merchant_data` as the platform's merchant (country alpha-2, region `CC-SS`). */
 export function stripeMerchant(m: z.infer<typeof MerchantData>): Merchant {
   const country = m.country && /^[A-Za-z]{2}$/.test(m.country) ? m.country.toUpperCase() : UNKNOWN_COUNTRY;
-  const state = m.state?.toUpperCase();
   return {
     ...(m.name ? { name: m.name.slice(0, 200) } : {}),
     mcc: m.category_code,
     country,
-    ...(state && /^[A-Z0-9]{1,3}$/.test(state) && country !== UNKNOWN_COUNTRY
-      ? { region: `${country}-${state}` }
-      : {}),
+    ...merchantRegion(country, m.state),
   };
 }
 

@@ -13,7 +13,7 @@ import type {
   PartnerPage,
   PartnerTransactionRecord,
 } from '../adapter';
-import { PartnerConfigError } from '../errors';
+import { PartnerConfigError } from '../common';
 import { stripeEventIds } from './ids';
 
 export const stripeIdempotencyKeys = {

@@ -1,16 +1,9 @@
 import Stripe from 'stripe';
 import type { InboundDelivery, SignatureCheck, SubscriptionSecrets } from '../adapter';
+import { candidateSecrets } from '../common';
 
 /** stripe-node's default, counted back from when the delivery was stored (one-sided: past only). */
 export const STRIPE_TOLERANCE_S = 300;
-
-/** The subscription's secrets in the order they are tried. */
-export function candidateSecrets(secrets: SubscriptionSecrets): Array<[keyof SubscriptionSecrets, string]> {
-  const out: Array<[keyof SubscriptionSecrets, string]> = [['current', secrets.current]];
-  if (secrets.previous) out.push(['previous', secrets.previous]);
-  if (secrets.authorization) out.push(['authorization', secrets.authorization]);
-  return out;
-}
 
 /**
  * `Stripe-Signature: t=…,v1=…[,v1=…]` checked with the SDK's `constructEvent`: the HMAC key is the
