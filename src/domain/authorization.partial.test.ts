@@ -40,6 +40,8 @@ const request = (id: string, amount: number, over: Record<string, unknown> = {})
   ...over,
 });
 const clock = { nowMs: T0, timeZone: program.timeZone, weekStartsOn: program.weekStartsOn };
+/** The caller answers the partner with the approved amount. */
+const partial = { answersPartial: true };
 
 describe('partial approval', () => {
   const limits: SpendingLimit[] = [
@@ -48,13 +50,15 @@ describe('partial approval', () => {
   ];
 
   it('approves what the limits leave when the partner allows it, and holds only that', () => {
-    let ledger = decideRequest(card(limits), program, emptyLedger(), request('t1', 5_000), T0).next.ledger;
+    let ledger = decideRequest(card(limits), program, emptyLedger(), request('t1', 5_000), T0, partial).next
+      .ledger;
     const out = decideRequest(
       card(limits),
       program,
       ledger,
       request('t2', 8_000, { partialApproval: true }),
       T0,
+      partial,
     );
     expect(out.decision).toEqual({ approved: true, approvedAmount: 5_000 });
     expect(heldOf(out.next.entry)).toBe(5_000);
@@ -69,19 +73,32 @@ describe('partial approval', () => {
       emptyLedger(),
       request('t', 9_000, { partialApproval: true }),
       T0,
+      partial,
     );
     expect(out.decision).toEqual({ approved: true, approvedAmount: 6_000 });
   });
 
+  it('approves nothing in part for a caller that does not answer with the approved amount', () => {
+    const out = decideRequest(
+      card(limits),
+      program,
+      emptyLedger(),
+      request('t', 9_000, { partialApproval: true }),
+      T0,
+    );
+    expect(out.decision).toMatchObject({ approved: false, declineCode: 'EXCEEDS_PER_AUTHORIZATION_LIMIT' });
+  });
+
   it('declines in full where the partner does not take a smaller amount', () => {
-    const out = decideRequest(card(limits), program, emptyLedger(), request('t', 9_000), T0);
+    const out = decideRequest(card(limits), program, emptyLedger(), request('t', 9_000), T0, partial);
     expect(out.decision).toMatchObject({ approved: false, declineCode: 'EXCEEDS_PER_AUTHORIZATION_LIMIT' });
     expect(heldOf(out.next.entry)).toBe(0);
   });
 
   it('declines when what is left does not cover the cash back, or is nothing', () => {
-    const spent = decideRequest(card(limits), program, emptyLedger(), request('a', 6_000), T0).next.ledger;
-    const spent2 = decideRequest(card(limits), program, spent, request('b', 3_000), T0).next.ledger;
+    const spent = decideRequest(card(limits), program, emptyLedger(), request('a', 6_000), T0, partial).next
+      .ledger;
+    const spent2 = decideRequest(card(limits), program, spent, request('b', 3_000), T0, partial).next.ledger;
     // 1,000 left this month; the purchase asks 2,500 of which 1,500 is cash back.
     const out = decideRequest(
       card(limits),
@@ -89,10 +106,18 @@ describe('partial approval', () => {
       spent2,
       request('c', 2_500, { partialApproval: true, cashbackAmount: 1_500 }),
       T0,
+      partial,
     );
     expect(out.decision).toMatchObject({ approved: false, declineCode: 'EXCEEDS_SPENDING_LIMIT' });
-    const full = decideRequest(card(limits), program, spent2, request('d', 1_000), T0).next.ledger;
-    const none = decideRequest(card(limits), program, full, request('e', 500, { partialApproval: true }), T0);
+    const full = decideRequest(card(limits), program, spent2, request('d', 1_000), T0, partial).next.ledger;
+    const none = decideRequest(
+      card(limits),
+      program,
+      full,
+      request('e', 500, { partialApproval: true }),
+      T0,
+      partial,
+    );
     expect(none.decision).toMatchObject({ approved: false, declineCode: 'EXCEEDS_SPENDING_LIMIT' });
   });
 
@@ -104,6 +129,7 @@ describe('partial approval', () => {
       emptyLedger(),
       request('t', 9_000, { partialApproval: true }),
       T0,
+      partial,
     );
     expect(out.decision).toMatchObject({ approved: false, declineCode: 'CARD_NOT_ACTIVE' });
   });
@@ -155,6 +181,7 @@ describe('partial approval', () => {
                   occurredAtMs: at,
                 }),
                 T0,
+                partial,
               );
               if (out.decision.approved) {
                 const approved = out.decision.approvedAmount ?? s.amount;

@@ -163,10 +163,10 @@ export interface RequestOutcome {
 }
 
 /**
- * An authorization request: the decision and the card's books after it. A request the partner
- * lets us approve in part (`partialApproval`) that only a limit declines is approved for what the
- * limits leave, if that covers its cash back and is more than nothing; the hold is what was
- * approved.
+ * An authorization request: the decision and the card's books after it. With `answersPartial` (the
+ * caller answers the partner with `decision.approvedAmount`), a request the partner lets us approve
+ * in part (`partialApproval`) that only a limit declines is approved for what the limits leave, if
+ * that covers its cash back and is more than nothing; the hold is what was approved.
  */
 export function decideRequest(
   card: CardForDecision,
@@ -182,10 +182,12 @@ export function decideRequest(
     cashbackAmount?: number;
   },
   nowMs: number,
+  opts: { answersPartial?: boolean } = {},
 ): RequestOutcome {
   const req = { amount: ev.amount, currency: ev.currency, merchant: ev.merchant, atMs: nowMs };
   let decision = decideAuthorization(card, program, ledger, req);
-  if (!decision.approved && ev.partialApproval === true && PARTIAL_CODES.includes(decision.declineCode)) {
+  const partial = opts.answersPartial === true && ev.partialApproval === true;
+  if (!decision.approved && partial && PARTIAL_CODES.includes(decision.declineCode)) {
     const room = partialApprovalRoom(card, program, ledger, nowMs);
     const floor = Math.max(1, ev.cashbackAmount ?? 0);
     if (Number.isSafeInteger(room) && room >= floor && room < ev.amount) {
