@@ -109,11 +109,12 @@ export type CanonicalEvent =
       status: 'active' | 'frozen' | 'canceled';
       reason?: string;
       /**
-       * The card's status at the partner before this change, where the partner says
-       * (Stripe `previous_attributes.status`, Lithic `previous_fields.state`). The partners stamp
-       * these events in whole seconds (or not at all), so a change in the same second as the card's
-       * own last change looks older than it: when `previousStatus` equals the card's current
-       * status, the event is news whatever its time.
+       * The card's status at the partner before this change, where the partner says (Stripe
+       * `previous_attributes.status`, Lithic `previous_fields.state`): for the record. Partners
+       * stamp these events in whole seconds or not at all, so adapters date them at the end of the
+       * second they name; that, not this field, keeps a change made in the same second as the
+       * card's own from looking older. (Taking "from the card's current status" as news whatever
+       * its time would apply a freeze delivered after the unfreeze that followed it.)
        */
       previousStatus?: 'active' | 'frozen' | 'canceled';
     });

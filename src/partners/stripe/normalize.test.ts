@@ -10,6 +10,7 @@ import {
   stripeTransaction,
 } from '../../../test/helpers/stripe-fixtures';
 import type { CanonicalEvent } from '../../domain/events';
+import { partnerStatusChange } from '../../domain/partner-status';
 import { normalizeStripe } from './normalize';
 
 const AUTH = 'iauth_1Pgc77B7WZ01zgkWn0SmtHBY';
@@ -329,6 +330,16 @@ describe('Stripe normalization (partners.md §5.3)', () => {
           occurredAtMs: T * 1000 + 999,
         },
       ]);
+    });
+
+    it('is not taken for older than a change of ours in the same second (the §4 staleness trap)', () => {
+      // Issued 100 ms into the second Stripe stamps its freeze with: still news.
+      const [ev] = updated(stripeCard({ status: 'inactive' }), { status: 'active' });
+      const card = { status: 'active' as const, frozenBy: null, statusChangedAtMs: T * 1000 + 100 };
+      expect(partnerStatusChange(card, ev as { status: 'frozen'; occurredAtMs: number })).toMatchObject({
+        kind: 'apply',
+        transition: 'freeze',
+      });
     });
 
     it('canceled, with its cancellation reason; active again is active', () => {
