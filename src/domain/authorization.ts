@@ -5,6 +5,7 @@
 import type { CardStatus } from './card-state';
 import type { CardControls } from './controls';
 import {
+  availableFor,
   findEntry,
   heldOf,
   ops,
@@ -64,7 +65,33 @@ export interface ProgramForDecision {
 }
 
 export type AuthorizationDecision =
-  { approved: true } | { approved: false; declineCode: DeclineCode; reason: string };
+  | {
+      approved: true;
+      /** A partial approval: less than was asked (absent: all of it). */
+      approvedAmount?: number;
+    }
+  | { approved: false; declineCode: DeclineCode; reason: string };
+
+/** The declines a partial approval can turn into an approval of what the limits leave. */
+const PARTIAL_CODES: readonly DeclineCode[] = ['EXCEEDS_PER_AUTHORIZATION_LIMIT', 'EXCEEDS_SPENDING_LIMIT'];
+
+/**
+ * The most a partial approval may hold: the least any of the card's limits leaves (the
+ * per-authorization limit itself, each window's limit less what it has spent).
+ */
+export function partialApprovalRoom(
+  card: CardForDecision,
+  program: ProgramForDecision,
+  ledger: Ledger,
+  atMs: number,
+): number {
+  const available = availableFor(ledger, card.controls.spendingLimits, {
+    nowMs: atMs,
+    timeZone: program.timeZone,
+    weekStartsOn: program.weekStartsOn,
+  });
+  return Math.min(...Object.values(available));
+}
 
 const decline = (declineCode: DeclineCode, reason: string): AuthorizationDecision => ({
   approved: false,
@@ -135,23 +162,44 @@ export interface RequestOutcome {
   next: { ledger: Ledger; entry: LedgerEntry };
 }
 
-/** An authorization request: the decision and the card's books after it. */
+/**
+ * An authorization request: the decision and the card's books after it. With `answersPartial` (the
+ * caller answers the partner with `decision.approvedAmount`), a request the partner lets us approve
+ * in part (`partialApproval`) that only a limit declines is approved for what the limits leave, if
+ * that covers its cash back and is more than nothing; the hold is what was approved.
+ */
 export function decideRequest(
   card: CardForDecision,
   program: ProgramForDecision,
   ledger: Ledger,
-  ev: { transactionId: string; amount: number; currency: string; merchant: Merchant; occurredAtMs: number },
+  ev: {
+    transactionId: string;
+    amount: number;
+    currency: string;
+    merchant: Merchant;
+    occurredAtMs: number;
+    partialApproval?: boolean;
+    cashbackAmount?: number;
+  },
   nowMs: number,
+  opts: { answersPartial?: boolean } = {},
 ): RequestOutcome {
-  const decision = decideAuthorization(card, program, ledger, {
-    amount: ev.amount,
-    currency: ev.currency,
-    merchant: ev.merchant,
-    atMs: nowMs,
-  });
+  const req = { amount: ev.amount, currency: ev.currency, merchant: ev.merchant, atMs: nowMs };
+  let decision = decideAuthorization(card, program, ledger, req);
+  const partial = opts.answersPartial === true && ev.partialApproval === true;
+  if (!decision.approved && partial && PARTIAL_CODES.includes(decision.declineCode)) {
+    const room = partialApprovalRoom(card, program, ledger, nowMs);
+    const floor = Math.max(1, ev.cashbackAmount ?? 0);
+    if (Number.isSafeInteger(room) && room >= floor && room < ev.amount) {
+      // Checked again at the smaller amount: every rule, not only the limit that declined.
+      if (decideAuthorization(card, program, ledger, { ...req, amount: room }).approved)
+        decision = { approved: true, approvedAmount: room };
+    }
+  }
+  const approvedAmount = decision.approved ? (decision.approvedAmount ?? ev.amount) : 0;
   const next = upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
     decision.approved
-      ? ops.authorize(e, ev.amount, ev.merchant)
+      ? ops.authorize(e, approvedAmount, ev.merchant)
       : ops.decline(e, decision.declineCode, ev.merchant),
   );
   return { decision, next };

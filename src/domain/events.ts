@@ -1,7 +1,8 @@
 /**
  * The platform's canonical partner events. Every partner adapter normalizes its payloads into
- * these; the vocabulary covers Stripe Issuing's and Lithic's (authorization request / advice /
- * increment / reversal / expiry, clearing, refund, card status).
+ * these; the vocabulary covers the sandbox's, Stripe Issuing's and Lithic's (authorization request
+ * / advice / increment / adjustment / reversal / expiry, clearing, refund, review, card status).
+ * What each partner's payload becomes is in partners.md §5.3.
  */
 import type { Merchant } from './authorization';
 
@@ -21,8 +22,23 @@ export type CanonicalEvent =
       amount: number;
       currency: string;
       merchant: Merchant;
+      /**
+       * The partner takes an approval of less than `amount` (Stripe `is_amount_controllable`, Lithic
+       * `partial_approval_capable`): a request over a limit may be approved for what the limits leave.
+       */
+      partialApproval?: boolean;
+      /** The part of `amount` that is cash back: a partial approval must still cover all of it. */
+      cashbackAmount?: number;
     })
   | (Base & {
+      /**
+       * The partner's decision on an authorization. It decided alone (Stripe's spending controls, a
+       * Lithic decline before Auth Stream Access, a sandbox stand-in), or it asked the platform first
+       * and this is its final word (Stripe `issuing_authorization.created`, Lithic's AUTHORIZATION
+       * event after ASA). Either way the books end as the partner decided: on a transaction the card
+       * decided itself it confirms that decision or corrects it, and is never added to it (see
+       * `ops.advise`). The card knows from its own books whether it decided the transaction.
+       */
       kind: 'authorization.advice';
       transactionId: string;
       amount: number;
@@ -30,8 +46,26 @@ export type CanonicalEvent =
       merchant: Merchant;
       approved: boolean;
       declineCode?: string;
+      /**
+       * The partner says it asked the platform in real time before deciding (Stripe: a
+       * `request_history` reason `webhook_*`); false: it says it did not; absent: it does not say
+       * (Lithic). For the record (a confirmation vs a discrepancy); the books do not depend on it.
+       */
+      requested?: boolean;
     })
   | (Base & { kind: 'authorization.increment'; transactionId: string; amount: number })
+  | (Base & {
+      /**
+       * A hold change the partner decided on an existing authorization, without asking the
+       * platform: Lithic's AUTHORIZATION_ADVICE above the previous total, a Stripe authorization
+       * whose amount rose with no request we answered (fuel pumps). `amount` is the rise (the
+       * adapter turns Lithic's new total into it); a fall is an `authorization.reversal`. Applied
+       * like advice: the partner holds it, whatever the card's limits say.
+       */
+      kind: 'authorization.adjustment';
+      transactionId: string;
+      amount: number;
+    })
   | (Base & {
       /**
        * Written by the platform, not a partner: the partner was answered with the program's
@@ -53,21 +87,56 @@ export type CanonicalEvent =
   | (Base & { kind: 'authorization.expiry'; transactionId: string })
   | (Base & { kind: 'clearing'; transactionId: string; amount: number; currency: string })
   | (Base & { kind: 'refund'; refundId: string; transactionId?: string; amount: number; currency: string })
-  | (Base & { kind: 'card.status'; status: 'active' | 'frozen' | 'canceled'; reason?: string });
+  | (Base & {
+      /**
+       * A partner event about a transaction's money that no rule applies safely (Lithic
+       * RETURN_REVERSAL, CORRECTION_CREDIT / _DEBIT, a Stripe capture with a positive amount): no
+       * money moves; the transaction is flagged `manual_review` for an operator, with what the
+       * partner said.
+       */
+      kind: 'transaction.review';
+      transactionId: string;
+      /** The partner's own name for what happened (`RETURN_REVERSAL`, …). */
+      partnerType: string;
+      reason: string;
+      amount: number;
+      currency: string;
+      /** Which way the money would move for the cardholder: debit (spent) or credit (returned). */
+      direction?: 'debit' | 'credit';
+    })
+  | (Base & {
+      kind: 'card.status';
+      status: 'active' | 'frozen' | 'canceled';
+      reason?: string;
+      /**
+       * The card's status at the partner before this change, where the partner says (Stripe
+       * `previous_attributes.status`, Lithic `previous_fields.state`): for the record. Partners
+       * stamp these events in whole seconds or not at all, so adapters date them at the end of the
+       * second they name; that, not this field, keeps a change made in the same second as the
+       * card's own from looking older. (Taking "from the card's current status" as news whatever
+       * its time would apply a freeze delivered after the unfreeze that followed it.)
+       */
+      previousStatus?: 'active' | 'frozen' | 'canceled';
+    });
 
 export type CanonicalKind = CanonicalEvent['kind'];
 
-/** The transaction_events.type each money event is stored as. */
+/** The kinds that move (or flag) a transaction's money: all but card status. */
+export type MoneyKind = Exclude<CanonicalKind, 'card.status'>;
+
+/** The transaction_events.type each money event is stored as (every money kind has one). */
 export const TRANSACTION_EVENT_TYPE: Partial<Record<CanonicalKind, string>> = {
   'authorization.request': 'authorization_request',
   'authorization.advice': 'authorization_advice',
   'authorization.increment': 'authorization_increment',
+  'authorization.adjustment': 'authorization_adjustment',
   'authorization.stand_in': 'authorization_stand_in',
   'authorization.reversal': 'authorization_reversal',
   'authorization.expiry': 'authorization_expiry',
   clearing: 'clearing',
   refund: 'refund',
-};
+  'transaction.review': 'transaction_review',
+} satisfies Record<MoneyKind, string>;
 
 /** Events that the partner waits on for an answer (answered by the `authorize` update, not a signal). */
 export const SYNCHRONOUS_KINDS: readonly CanonicalKind[] = [

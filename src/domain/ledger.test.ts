@@ -36,6 +36,9 @@ const streamArb: fc.Arbitrary<MoneyEvent[]> = fc
   .array(
     fc.record({
       amount: fc.integer({ min: 1, max: 10_000 }),
+      approved: fc.boolean(),
+      // Hold changes the partner decided (only on what it approved).
+      adjustments: fc.array(fc.integer({ min: 1, max: 3_000 }), { maxLength: 2 }),
       reversal: fc.option(fc.integer({ min: 1, max: 10_000 })),
       clearings: fc.array(fc.integer({ min: 1, max: 12_000 }), { maxLength: 3 }),
       refund: fc.option(fc.integer({ min: 1, max: 5_000 })),
@@ -54,9 +57,19 @@ const streamArb: fc.Arbitrary<MoneyEvent[]> = fc
         transactionId: id,
         amount: x.amount,
         currency: 'USD',
-        approved: true,
+        approved: x.approved,
         occurredAtMs: (t += 1000),
       });
+      if (x.approved)
+        x.adjustments.forEach((a, j) =>
+          events.push({
+            eventId: `${id}:adj${j}`,
+            kind: 'authorization.adjustment',
+            transactionId: id,
+            amount: a,
+            occurredAtMs: (t += 1000),
+          }),
+        );
       if (x.reversal !== null)
         events.push({
           eventId: `${id}:r`,
@@ -120,6 +133,10 @@ describe('ledger', () => {
           for (const i of dupIdx) withDups.splice(i % (withDups.length + 1), 0, ordered[i]!);
           expect(canonical(applyStream(withDups))).toEqual(canonical(applyStream(ordered)));
           expect(totals(applyStream(withDups))).toEqual(totals(applyStream(ordered)));
+          for (const e of applyStream(withDups).entries) {
+            expect(heldOf(e)).toBeGreaterThanOrEqual(0);
+            expect(e.captured).toBeGreaterThanOrEqual(0);
+          }
         },
       ),
       { numRuns: 500 },
@@ -164,6 +181,113 @@ describe('ledger', () => {
     ).ledger;
     expect(heldOf(l.entries[2]!)).toBe(0);
     expect(statusOf(l.entries[2]!)).toBe('expired');
+  });
+
+  describe('the partner’s word on an authorization', () => {
+    const approve = (l: Ledger, id: string, amount: number) =>
+      upsert(l, id, 1, 'USD', (e) => ops.authorize(e, amount)).ledger;
+    const decline = (l: Ledger, id: string) =>
+      upsert(l, id, 1, 'USD', (e) => ops.decline(e, 'EXCEEDS_SPENDING_LIMIT')).ledger;
+    const advice = (l: Ledger, id: string, approved: boolean, amount: number, declineCode?: string) =>
+      applyMoneyEvent(
+        l,
+        {
+          kind: 'authorization.advice',
+          transactionId: id,
+          amount,
+          currency: 'USD',
+          approved,
+          declineCode,
+          occurredAtMs: 2,
+        },
+        'USD',
+      ).ledger;
+    const entry = (l: Ledger) => l.entries[0]!;
+
+    it('confirms the card’s own decision without adding to it, however often it comes', () => {
+      const ours = approve(emptyLedger(), 't', 2_500);
+      const confirmed = advice(advice(ours, 't', true, 2_500), 't', true, 2_500);
+      expect(entry(confirmed)).toEqual(entry(ours));
+      const declined = decline(emptyLedger(), 't');
+      expect(entry(advice(declined, 't', false, 2_500, 'webhook_declined'))).toEqual(entry(declined));
+    });
+
+    it('holds what the partner approved where the card declined, and flags it', () => {
+      const l = advice(decline(emptyLedger(), 't'), 't', true, 2_500);
+      expect(entry(l)).toMatchObject({ authorized: 2_500, declined: false, declineCode: null });
+      expect(heldOf(entry(l))).toBe(2_500);
+      expect(flagsOf(entry(l))).toEqual(['partner_override']);
+      expect(entry(advice(l, 't', true, 2_500))).toEqual(entry(l));
+    });
+
+    it('releases what the card approved where the partner declined', () => {
+      const l = advice(approve(emptyLedger(), 't', 2_500), 't', false, 2_500, 'webhook_timeout');
+      expect(heldOf(entry(l))).toBe(0);
+      expect(statusOf(entry(l))).toBe('reversed');
+      expect(flagsOf(entry(l))).toEqual(['partner_override']);
+      expect(entry(advice(l, 't', false, 2_500))).toEqual(entry(l));
+    });
+
+    it('holds what the partner approved after a stand-in released the card’s approval', () => {
+      let l = approve(emptyLedger(), 't', 2_500);
+      l = applyMoneyEvent(
+        l,
+        {
+          kind: 'authorization.stand_in',
+          transactionId: 't',
+          amount: 2_500,
+          currency: 'USD',
+          approved: false,
+          occurredAtMs: 2,
+        },
+        'USD',
+      ).ledger;
+      expect(heldOf(entry(l))).toBe(0);
+      l = advice(l, 't', true, 2_500);
+      expect(heldOf(entry(l))).toBe(2_500);
+      expect(flagsOf(entry(l))).toEqual(['partner_override', 'stand_in_release']);
+      expect(entry(advice(l, 't', true, 2_500))).toEqual(entry(l));
+    });
+
+    it('takes the larger hold where the partner approved more than the card', () => {
+      const l = advice(approve(emptyLedger(), 't', 1_000), 't', true, 1_500);
+      expect(heldOf(entry(l))).toBe(1_500);
+      expect(flagsOf(entry(l))).toEqual(['partner_override']);
+    });
+
+    it('applies a partner’s adjustment like advice, before or after the authorization’s decision', () => {
+      const adjust = (l: Ledger, amount: number) =>
+        applyMoneyEvent(
+          l,
+          { kind: 'authorization.adjustment', transactionId: 't', amount, occurredAtMs: 3 },
+          'USD',
+        ).ledger;
+      const after = adjust(advice(emptyLedger(), 't', true, 100), 9_900);
+      const before = advice(adjust(emptyLedger(), 9_900), 't', true, 100);
+      expect(heldOf(entry(after))).toBe(10_000);
+      expect(heldOf(entry(before))).toBe(10_000);
+      expect(flagsOf(entry(after))).toEqual(['adjusted', 'advice']);
+      // On the card's own approval: held on top of it, whatever the limits (the partner holds it).
+      const ours = adjust(approve(emptyLedger(), 't', 100), 9_900);
+      expect(heldOf(entry(ours))).toBe(10_000);
+      expect(flagsOf(entry(ours))).toEqual(['adjusted']);
+    });
+
+    it('flags a transaction for review without moving money', () => {
+      const ours = approve(emptyLedger(), 't', 1_000);
+      const l = applyMoneyEvent(
+        ours,
+        {
+          kind: 'transaction.review',
+          transactionId: 't',
+          currency: 'USD',
+          occurredAtMs: 5,
+        },
+        'USD',
+      ).ledger;
+      expect(totals(l)).toEqual(totals(ours));
+      expect(flagsOf(entry(l))).toEqual(['manual_review']);
+    });
   });
 
   it('masks card numbers in text', () => {

@@ -30,7 +30,7 @@ export interface LedgerEntry {
   /** Declined by us (request) or by the partner (advice). */
   declined: boolean;
   declineCode: string | null;
-  /** Explicit notes (`advice`, `stand_in`, …); see flagsOf for the derived ones. */
+  /** Explicit notes (`advice`, `stand_in`, `partner_override`, …); see flagsOf for the derived ones. */
   flags: string[];
   merchant: object | null;
 }
@@ -50,6 +50,9 @@ export function flagsOf(e: LedgerEntry): string[] {
   if (e.authorized > 0 && e.captured > e.authorized) derived.push('over_capture');
   return [...new Set([...e.flags, ...derived])].sort();
 }
+
+/** The entry of a refund that names no transaction of its own. */
+export const unlinkedRefundEntryId = (refundId: string): string => `refund:${refundId}`;
 
 /** The key of a partner transaction's row in user_spend_items. */
 export const userSpendItemKey = (partner: string, partnerTransactionId: string): string =>
@@ -132,6 +135,28 @@ export function newEntry(id: string, atMs: number, currency: string): LedgerEntr
 const addFlag = (e: LedgerEntry, flag: string): string[] =>
   e.flags.includes(flag) ? e.flags : [...e.flags, flag].sort();
 
+/**
+ * Flags of a partner's word on an entry: `advice` (the partner decided a transaction the card did
+ * not), `partner_override` (the partner decided otherwise than the card, and its decision stands),
+ * `adjusted` (a hold change the partner decided), `manual_review` (something no rule applies).
+ */
+export const PARTNER_FLAGS = {
+  advice: 'advice',
+  override: 'partner_override',
+  adjusted: 'adjusted',
+  /** An adjustment seen before any decision of its authorization: the advice still adds to it. */
+  adjustedEarly: 'adjusted_before_decision',
+  review: 'manual_review',
+} as const;
+
+/** The card (or an earlier advice, or a stand-in) decided this entry's authorization. */
+function isDecided(e: LedgerEntry): boolean {
+  if (e.declined) return true;
+  if (e.authorized === 0) return false;
+  // Everything authorized so far is a partner's adjustment that came before the decision.
+  return !(e.flags.includes(PARTNER_FLAGS.adjustedEarly) && !e.flags.includes(PARTNER_FLAGS.advice));
+}
+
 /** Applies `fn` to the entry `id` (created if missing), keeping the earliest event time. */
 export function upsert(
   ledger: Ledger,
@@ -199,6 +224,51 @@ export const ops = {
     return { ...e, declined: true, declineCode: 'STAND_IN', flags: addFlag(e, 'stand_in'), merchant: m };
   },
   flag: (e: LedgerEntry, flag: string): LedgerEntry => ({ ...e, flags: addFlag(e, flag) }),
+  /**
+   * The partner's decision on the authorization (advice). Undecided so far: applied as the
+   * partner's own (`advice`). Decided by the card (the partner asked us) or by an earlier advice:
+   * the partner's decision wins, so an agreeing one changes nothing, and applying it twice is
+   * applying it once —
+   * - the partner approved what the card declined: held as the partner approved it;
+   * - the partner approved what a stand-in released, or more than the card approved: held at the
+   *   partner's amount;
+   * - the partner declined what the card approved: nothing is held.
+   * Each correction is flagged `partner_override`.
+   */
+  advise: (
+    e: LedgerEntry,
+    a: { approved: boolean; amount: number; declineCode?: string; merchant?: object | null },
+  ): LedgerEntry => {
+    const merchant = a.merchant ?? e.merchant;
+    if (!isDecided(e)) {
+      // The early adjustments' marker has done its work: from here the entry is decided.
+      const flags = addFlag(e, PARTNER_FLAGS.advice).filter((f) => f !== PARTNER_FLAGS.adjustedEarly);
+      return a.approved
+        ? { ...e, authorized: e.authorized + a.amount, merchant, flags }
+        : { ...e, declined: true, declineCode: a.declineCode ?? 'PARTNER_DECLINED', merchant, flags };
+    }
+    const override = (next: Partial<LedgerEntry>): LedgerEntry => {
+      const o = { ...e, ...next, merchant };
+      return { ...o, flags: addFlag(o, PARTNER_FLAGS.override) };
+    };
+    if (a.approved) {
+      if (e.authorized === 0) return override({ authorized: a.amount, declined: false, declineCode: null });
+      if (e.flags.includes('stand_in_release') && heldOf(e) === 0 && !e.cleared && !e.expired) {
+        const authorized = Math.max(e.authorized, a.amount);
+        return override({ authorized, reversed: authorized - a.amount });
+      }
+      if (a.amount > e.authorized) return override({ authorized: a.amount });
+      return { ...e, merchant };
+    }
+    if (e.authorized > e.reversed && !e.cleared) return override({ reversed: e.authorized });
+    return { ...e, merchant };
+  },
+  /** A hold change the partner decided (never negative: a fall is a reversal). */
+  adjust: (e: LedgerEntry, amount: number): LedgerEntry => {
+    const early = !isDecided(e);
+    const o = { ...e, authorized: e.authorized + amount, flags: addFlag(e, PARTNER_FLAGS.adjusted) };
+    return early ? { ...o, flags: addFlag(o, PARTNER_FLAGS.adjustedEarly) } : o;
+  },
 };
 
 /** Moves settled entries older than every window into the all_time archive; keeps history bounded. */
@@ -228,6 +298,7 @@ export function applyMoneyEvent(
         merchant?: object;
         occurredAtMs: number;
       }
+    | { kind: 'authorization.adjustment'; transactionId: string; amount: number; occurredAtMs: number }
     | {
         kind: 'authorization.stand_in';
         transactionId: string;
@@ -247,19 +318,20 @@ export function applyMoneyEvent(
         amount: number;
         currency: string;
         occurredAtMs: number;
+      }
+    | {
+        kind: 'transaction.review';
+        transactionId: string;
+        currency: string;
+        occurredAtMs: number;
       },
   cardCurrency: string,
 ): { ledger: Ledger; entry: LedgerEntry } {
   switch (ev.kind) {
     case 'authorization.advice':
-      return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
-        ops.flag(
-          ev.approved
-            ? ops.authorize(e, ev.amount, ev.merchant)
-            : ops.decline(e, ev.declineCode ?? 'PARTNER_DECLINED', ev.merchant),
-          'advice',
-        ),
-      );
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) => ops.advise(e, ev));
+    case 'authorization.adjustment':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, cardCurrency, (e) => ops.adjust(e, ev.amount));
     case 'authorization.stand_in':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
         ops.standIn(e, ev.approved, ev.amount, ev.merchant),
@@ -273,8 +345,16 @@ export function applyMoneyEvent(
     case 'clearing':
       return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) => ops.clear(e, ev.amount));
     case 'refund':
-      return upsert(ledger, ev.transactionId ?? `refund:${ev.refundId}`, ev.occurredAtMs, ev.currency, (e) =>
-        ops.refund(e, ev.amount),
+      return upsert(
+        ledger,
+        ev.transactionId ?? unlinkedRefundEntryId(ev.refundId),
+        ev.occurredAtMs,
+        ev.currency,
+        (e) => ops.refund(e, ev.amount),
+      );
+    case 'transaction.review':
+      return upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+        ops.flag(e, PARTNER_FLAGS.review),
       );
   }
 }

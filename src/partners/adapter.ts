@@ -70,6 +70,11 @@ export type NormalizeResult =
        * a delivery that moves no money (Stripe `…closed`) carries none (outcome `ignored`).
        */
       events: CanonicalEvent[];
+      /**
+       * A synchronous answer the adapter gives itself, with nothing for a card to decide (a Lithic
+       * balance inquiry or credit authorization, `events` empty): the route sends it as it is.
+       */
+      reply?: FormattedAnswer;
     }
   | { ok: false; reason: 'unparseable'; eventId?: string; type?: string; message: string }
   | { ok: false; reason: 'unknown_type'; eventId: string; type: string };
@@ -101,7 +106,27 @@ export interface CreatePartnerCardInput {
   expiresAt: Date;
   currency: string;
   /** The card's holder, for partners that need a cardholder (Stripe). */
-  holder?: { userId: string; name: string; email?: string | null; region: string };
+  holder?: {
+    userId: string;
+    name: string;
+    email?: string | null;
+    region: string;
+    /** Stripe requires one on every cardholder (its card-present address checks use it). */
+    billingAddress?: PartnerAddress;
+    /** The partner's cardholder made for this user before (`CreatedPartnerCard.partnerCardholderId`). */
+    partnerCardholderId?: string | null;
+  };
+}
+
+export interface PartnerAddress {
+  line1: string;
+  line2?: string | null;
+  city: string;
+  /** ISO 3166-2 subdivision part (`CA` of `US-CA`) where the country has them. */
+  state?: string | null;
+  postalCode: string;
+  /** ISO 3166-1 alpha-2. */
+  country: string;
 }
 
 export interface CreatedPartnerCard {
@@ -116,6 +141,8 @@ export interface CreatedPartnerCard {
   last4: string;
   expMonth: number;
   expYear: number;
+  /** The cardholder the partner filed the card under (Stripe): kept on the user and passed back next time. */
+  partnerCardholderId?: string;
 }
 
 /** A card as the partner's listing reports it. */
