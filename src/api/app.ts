@@ -9,6 +9,7 @@ import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
 import { reconciliationRouter } from './admin/reconciliation';
 import { adminWebhooksRouter } from './admin/webhooks';
+import { consoleRouter } from './console/router';
 import { sandboxRouter } from './sandbox/router';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
@@ -42,6 +43,9 @@ export function createApp(deps: ApiDeps): Koa<AppState> {
 
   // The sandbox partner's API authenticates on its own (it also takes the program's partner key).
   if (deps.config.sandboxEnabled) app.use(sandboxRouter(deps).routes());
+
+  // The operators' console and the reads it adds (each authenticates itself), ahead of /admin/cards/:id.
+  app.use(consoleRouter(deps).routes());
 
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));
