@@ -257,6 +257,63 @@ describe('a card as the console reads it', () => {
   });
 });
 
+describe('GET /admin/approvals', () => {
+  it('lists the actions waiting for an approver with why, and moves them to decided once decided', async () => {
+    const policy = (await get(t.operatorKey, '/admin/policy')).body.policy;
+    const above = policy.overrideApprovalThreshold + 1;
+    const requested = await h.request('POST', `/admin/cards/${card.id}/actions`, {
+      key: t.operatorKey,
+      body: {
+        type: 'set_spending_limits',
+        params: { spendingLimits: [{ amount: above, interval: 'all_time' }] },
+        reason: 'customer asked for more',
+      },
+    });
+    expect(requested.status).toBe(201);
+    expect(requested.body.status).toBe('pending_approval');
+    // A freeze needs no approver: it is applied, and never in the queue.
+    const freeze = await h.request('POST', `/admin/cards/${card.id}/actions`, {
+      key: t.operatorKey,
+      body: { type: 'freeze', reason: 'checking' },
+    });
+    expect(freeze.body.status).toBe('applied');
+    await h.request('POST', `/admin/cards/${card.id}/actions`, {
+      key: t.operatorKey,
+      body: { type: 'unfreeze', reason: 'checked' },
+    });
+
+    const pending = await get(t.operatorKey, '/admin/approvals');
+    expect(pending.status).toBe(200);
+    expect(pending.body.data.map((a: any) => a.id)).toEqual([requested.body.id]);
+    expect(pending.body.data[0]).toMatchObject({
+      status: 'pending_approval',
+      requestedBy: requested.body.requestedBy,
+      reason: 'customer asked for more',
+      approvalReasons: requested.body.approvalReasons,
+      card: { id: card.id, last4: card.last4, currency: 'USD' },
+      before: { status: 'active' },
+    });
+    expect(pending.body.data[0].approvalReasons.join(' ')).toContain('approval threshold');
+    expect((await get(t.operatorKey, '/admin/stats/overview')).body.pendingApprovals).toBe(1);
+    expect((await get(other.operatorKey, '/admin/approvals')).body.data).toEqual([]);
+
+    const approved = await h.request('POST', `/admin/actions/${requested.body.id}/approve`, {
+      key: t.approverKey,
+      body: { note: 'ok' },
+    });
+    expect(approved.status).toBe(200);
+    expect((await get(t.operatorKey, '/admin/approvals')).body.data).toEqual([]);
+    const decided = await get(t.operatorKey, '/admin/approvals?status=decided');
+    expect(decided.body.data.map((a: any) => [a.id, a.status])).toEqual([[requested.body.id, 'applied']]);
+    expect((await get(t.operatorKey, '/admin/approvals?status=all')).body.data).toHaveLength(1);
+    for (const qs of ['status=maybe', 'limit=1000', 'cursor=%%%']) {
+      const bad = await get(t.operatorKey, `/admin/approvals?${qs}`);
+      expect({ qs, status: bad.status }).toEqual({ qs, status: 400 });
+    }
+    expect((await get(t.appKey, '/admin/approvals')).status).toBe(403);
+  });
+});
+
 describe('policy history and a change’s approval need', () => {
   it('lists versions newest first with what each changed, page by page', async () => {
     const p = await newTenant(h);

@@ -1,10 +1,12 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { Card, TenantPolicy, Transaction, User } from '../../db/models';
+import { AdminAction, AdminActionDecision, Card, TenantPolicy, Transaction, User } from '../../db/models';
 import { CARD_STATUSES } from '../../domain/card-state';
 import { ApiError } from '../../domain/errors';
 import type { ProgramPolicy } from '../../domain/policy';
 import { DEFAULT_POLICY } from '../../domain/policy';
+import { approvalRequirement, type ActionType } from '../../domain/overrides';
+import { presentAction } from '../../services/admin-actions';
 import { currentPolicy } from '../../services/policies';
 import { PolicyPatchSchema } from '../admin/schema';
 import { presentTransaction } from '../cards/presenters';
@@ -51,6 +53,21 @@ const VersionsQuery = z.object({
     .regex(/^[1-9][0-9]{0,9}$/, 'a version number')
     .optional(),
 });
+
+const ApprovalsQuery = PaginationSchema.extend({
+  status: z.enum(['pending', 'decided', 'all']).default('pending'),
+});
+
+/**
+ * Why an action needs an approver: what the request was refused beyond (an issuance records it),
+ * or what the action grants measured against the policy in force.
+ */
+function approvalReasons(action: AdminAction, policy: ProgramPolicy): string[] {
+  const params = (action.params ?? {}) as Record<string, unknown>;
+  if (action.type === 'issue_card')
+    return Array.isArray(params.beyondProgramCaps) ? params.beyondProgramCaps.map(String) : [];
+  return approvalRequirement({ type: action.type as ActionType, params }, policy).reasons;
+}
 
 /** The policy fields whose raise above the approval threshold needs an approver key. */
 const APPROVAL_GATED = ['maxCardSpendLimit', 'weeklySpendLimitPerUser', 'overrideApprovalThreshold'] as const;
@@ -194,6 +211,55 @@ export function consoleApiRouter(deps: ApiDeps): Router<AppState> {
       weeklySpendLimit: user.weeklySpendLimit ?? null,
       cards: Number(cards),
       createdAt: new Date(user.createdAt).toISOString(),
+    };
+  });
+
+  /**
+   * The approval queue: actions that need an approver, pending ones by default (newest first),
+   * each with why it needs one. Deciding stays with POST /admin/actions/:id/approve | reject.
+   */
+  router.get('/admin/approvals', authed, operator, async (ctx) => {
+    const c = ctxOf(ctx);
+    const tenantId = tenantOf(c);
+    const q = queryOf(c, ApprovalsQuery);
+    const query = AdminAction.query(knex).where({ tenantId, requiresApproval: true });
+    const decided = knex('admin_action_decisions as d').whereRaw(
+      'd.tenant_id = admin_actions.tenant_id AND d.action_id = admin_actions.id',
+    );
+    if (q.status === 'pending') query.whereNotExists(decided);
+    if (q.status === 'decided') query.whereExists(decided);
+    const [{ rows, nextCursor }, { policy }] = await Promise.all([
+      newestFirst(query, q),
+      currentPolicy(knex, tenantId),
+    ]);
+    const cardIds = rows.filter((a) => a.subjectType === 'card').map((a) => a.subjectId);
+    const [decisions, cards] = await Promise.all([
+      rows.length
+        ? AdminActionDecision.query(knex)
+            .where({ tenantId })
+            .whereIn(
+              'actionId',
+              rows.map((a) => a.id),
+            )
+            .orderBy('id')
+        : [],
+      cardIds.length
+        ? knex('cards').where({ tenantId }).whereIn('id', cardIds).select('id', 'last4', 'currency', 'status')
+        : [],
+    ]);
+    const cardOf = new Map(cards.map((x: { id: string }) => [x.id, x]));
+    ctx.body = {
+      data: rows.map((a) =>
+        presentAction(
+          a,
+          decisions.filter((d) => d.actionId === a.id),
+          {
+            approvalReasons: approvalReasons(a, policy),
+            card: a.subjectType === 'card' ? (cardOf.get(a.subjectId) ?? null) : null,
+          },
+        ),
+      ),
+      nextCursor,
     };
   });
 
