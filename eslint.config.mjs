@@ -83,7 +83,17 @@ const sandboxRestrictions = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'bench/results/', 'test/fixtures/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'console/dist/',
+      '.data/',
+      'coverage/',
+      'bench/results/',
+      'test/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -103,6 +113,17 @@ export default tseslint.config(
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     // Tests read arbitrary JSON response bodies.
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The operators' console runs in the browser: no Node built-ins, and nothing logged (the key).
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', ...nodeBuiltins], message: 'The console runs in the browser.' }] },
+      ],
+    },
   },
   {
     files: ['**/*.js'],
