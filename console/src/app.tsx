@@ -136,7 +136,8 @@ export function App() {
             </div>
             <div class="who">
               <span class="muted">Signed in as</span> <span>{me.name ?? me.keyId}</span>{' '}
-              <span class={`role role-${me.role}`} aria-label={`Role: ${me.role}`}>
+              <span class="sr-only">, role</span>
+              <span class={`role role-${me.role}`} title="The role of your key">
                 {me.role}
               </span>
               <button type="button" class="btn btn-ghost" onClick={signOut}>

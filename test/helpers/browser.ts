@@ -15,7 +15,10 @@ export function chromiumExecutable(): string {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   const version = (
     JSON.parse(
-      fs.readFileSync(path.join(projectRoot, 'node_modules', '@sparticuz', 'chromium', 'package.json'), 'utf8'),
+      fs.readFileSync(
+        path.join(projectRoot, 'node_modules', '@sparticuz', 'chromium', 'package.json'),
+        'utf8',
+      ),
     ) as { version: string }
   ).version;
   const dir = path.join(projectRoot, '.data', 'chromium', version);

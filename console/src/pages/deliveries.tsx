@@ -194,8 +194,16 @@ function DeliveryDetail({ id, onReplayed }: { id: string; onReplayed: () => void
   const doReplay = async () => {
     setReplay({ busy: true });
     try {
+      const before = d.data?.outcomes.length ?? 0;
       const result = await replayDelivery(id);
       setReplay({ busy: false, result });
+      // The card applies a replayed event on its own time: follow the outcome history until the
+      // replay's outcome lands (or give up after a while; the page can be reloaded).
+      for (let i = 0; i < 30; i++) {
+        const now = await getDelivery(id);
+        if (now.outcomes.length > before || i === 29) break;
+        await new Promise((r) => window.setTimeout(r, 500));
+      }
       await d.reload();
       onReplayed();
     } catch (error) {
