@@ -63,8 +63,8 @@ const problems: string[] = [];
 const axeViolations: Array<{ page: string; id: string; impact: string; nodes: string[] }> = [];
 const timings: Record<string, number> = {};
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
+async function shot(name: string, opts: { fullPage?: boolean } = {}): Promise<void> {
+  await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: opts.fullPage ?? true });
   // Whatever page this is: no card number on it, and no serious accessibility problem.
   expect(await page.content()).not.toContain(number);
   await axe(name);
@@ -340,6 +340,7 @@ describe('the operators console', () => {
     await page.getByRole('button', { name: 'Change limits' }).click();
     await dialog().getByLabel('All time limit').fill('1,500.00');
     await dialog().getByLabel('Reason').fill('annual conference travel');
+    await shot('card-change-limits', { fullPage: false });
     await dialog().getByRole('button', { name: 'Confirm' }).click();
     const answer = page.getByRole('status').filter({ hasText: 'Change limits: pending approval' });
     await visible(answer);
@@ -437,8 +438,10 @@ describe('the operators console', () => {
     const list = page.getByRole('region', { name: 'Discrepancies' });
     await list.getByLabel('Category').selectOption('missing_partner_transaction');
     const item = list.getByRole('article').filter({ hasText: ghost });
-    await visible(item.getByRole('heading', { name: "Partner's books" }));
-    await visible(item.getByRole('heading', { name: 'Our books' }));
+    // Both sides' figures: ours has the capture, the partner has no record of it.
+    await visible(item.getByRole('columnheader', { name: "Partner's books" }));
+    await hasText(item.getByRole('row', { name: /^record/ }), /present\s*no record/);
+    await hasText(item.getByRole('row', { name: /^captured/ }), /\$20\.00/);
     await shot('reconciliation');
     await item.getByRole('button', { name: 'Resolve' }).click();
     await dialog().getByLabel('Resolution').selectOption('manual_adjustment');
@@ -471,6 +474,7 @@ describe('the operators console', () => {
       /Your operator key cannot save it/,
     );
     expect(await page.getByRole('button', { name: 'Save policy' }).isDisabled()).toBe(true);
+    await shot('policy-needs-approver');
     await page.getByRole('button', { name: 'Reset' }).click();
     await page.getByLabel('Hold expiry (days)').fill('5');
     await page.getByLabel('Reason for the change').fill('shorter holds for the pilot');

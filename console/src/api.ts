@@ -587,7 +587,7 @@ export const listDeliveries = (q: {
   outcome?: DeliveryOutcome | '';
   cardId?: string;
   cursor?: string;
-}) => call<Page<DeliverySummary>>('GET', '/admin/webhook-events', { query: { ...q, limit: 50 } });
+}) => call<Page<DeliverySummary>>('GET', '/admin/webhook-events', { query: { ...q, limit: 25 } });
 export const getDelivery = (id: string) => call<DeliveryDetail>('GET', `/admin/webhook-events/${seg(id)}`);
 export const replayDelivery = (id: string) =>
   call<ReplayResult>('POST', `/admin/webhook-events/${seg(id)}/replay`, { body: {}, idempotent: true });

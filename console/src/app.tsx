@@ -1,5 +1,5 @@
 import { createContext } from 'preact';
-import { useContext, useEffect, useState } from 'preact/hooks';
+import { useContext, useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { ApiFailure, getMe, hasKey, setKey, type Me } from './api';
 import { ErrorBox, Loading } from './components/common';
 import { href, useRoute, type Route } from './router';
@@ -57,6 +57,22 @@ function Page({ route }: { route: Route }) {
         </div>
       );
   }
+}
+
+/** A page that throws while rendering says so (with the error) instead of going blank. */
+function Guarded({ route }: { route: Route }) {
+  const [error, reset] = useErrorBoundary();
+  if (error)
+    return (
+      <div class="page">
+        <h1>This page failed</h1>
+        <ErrorBox error={error} title="The console hit an error showing this page" />
+        <button type="button" class="btn" onClick={reset}>
+          Try again
+        </button>
+      </div>
+    );
+  return <Page route={route} />;
 }
 
 export function App() {
@@ -146,7 +162,7 @@ export function App() {
             </div>
           </header>
           <main id="main" class="content">
-            <Page route={route} />
+            <Guarded key={route.page} route={route} />
           </main>
         </div>
       </div>

@@ -42,6 +42,13 @@ const ACTION_TITLE: Record<ActionKind, string> = {
   set_spending_limits: 'Change limits',
 };
 
+const DIALOG_TITLE: Record<ActionKind, string> = {
+  freeze: 'Freeze card',
+  unfreeze: 'Unfreeze card',
+  cancel: 'Cancel card',
+  set_spending_limits: 'Change the limits of card',
+};
+
 /** Which actions make sense in a status (the API decides; this only avoids offering the impossible). */
 function allowed(kind: ActionKind, card: AdminCard): string | null {
   if (card.status === 'canceled' || card.status === 'expired') return `the card is ${card.status}`;
@@ -266,7 +273,7 @@ function ActionDialog({
   };
   return (
     <ConfirmDialog
-      title={`${ACTION_TITLE[kind]} card •••• ${card.last4 ?? ''}`}
+      title={`${DIALOG_TITLE[kind]} •••• ${card.last4 ?? ''}`}
       danger={kind === 'cancel'}
       description={
         kind === 'cancel'

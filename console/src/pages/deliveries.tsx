@@ -138,7 +138,7 @@ export function DeliveriesPage({ id }: { id?: string }) {
                     <th scope="col">Received</th>
                     <th scope="col">Event</th>
                     <th scope="col">Outcome</th>
-                    <th scope="col">Card</th>
+                    {!id && <th scope="col">Card</th>}
                   </tr>
                 </thead>
                 <tbody>
@@ -158,7 +158,10 @@ export function DeliveriesPage({ id }: { id?: string }) {
                       </td>
                       <td>
                         {d.eventType ?? <span class="muted">—</span>}
-                        <div class="muted small">{d.partner}</div>
+                        <div class="muted small">
+                          {d.partner}
+                          {id && d.cardId ? ` · ${d.cardId}` : ''}
+                        </div>
                       </td>
                       <td>
                         <Badge value={d.outcome ?? 'pending'} />

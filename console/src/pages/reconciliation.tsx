@@ -25,7 +25,7 @@ import {
   usePoll,
 } from '../components/common';
 import { ConfirmDialog, Field } from '../components/dialog';
-import { ago, brief, label, when } from '../format';
+import { ago, brief, label, money, when } from '../format';
 import { href } from '../router';
 
 function Progress({ run }: { run: ReconciliationRun }) {
@@ -79,6 +79,85 @@ function Counts({ counts }: { counts: ReconciliationRun['counts'] }) {
         </span>
       ))}
     </span>
+  );
+}
+
+const MONEY_KEYS = new Set(['amount', 'authorized', 'held', 'captured', 'refunded', 'reversed']);
+
+function cell(key: string, v: unknown, currency: string): string {
+  if (v === undefined) return '—';
+  if (typeof v === 'number' && MONEY_KEYS.has(key)) return money(v, currency);
+  return brief(v);
+}
+
+/**
+ * Both sides' figures, field by field, the ones that differ marked; a side with no record at all
+ * says so. Values that are not records are shown as they are.
+ */
+function Sides({ ours, theirs }: { ours: unknown; theirs: unknown }) {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    !!v && typeof v === 'object' && !Array.isArray(v);
+  if ((ours !== null && !isRecord(ours)) || (theirs !== null && !isRecord(theirs)))
+    return (
+      <div class="sides">
+        <div>
+          <h4>Our books</h4>
+          <Json value={ours ?? null} />
+        </div>
+        <div>
+          <h4>Partner's books</h4>
+          <Json value={theirs ?? null} />
+        </div>
+      </div>
+    );
+  const a = ours ?? {};
+  const b = theirs ?? {};
+  const currency = String(a.currency ?? b.currency ?? 'USD');
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return (
+    <table class="table table-compact compare">
+      <caption class="sr-only">Our books and the partner's, field by field</caption>
+      <thead>
+        <tr>
+          <th scope="col">Field</th>
+          <th scope="col">Our books</th>
+          <th scope="col">Partner's books</th>
+        </tr>
+      </thead>
+      <tbody>
+        {ours === null && (
+          <tr class="changed">
+            <th scope="row">record</th>
+            <td>no record</td>
+            <td>present</td>
+          </tr>
+        )}
+        {theirs === null && (
+          <tr class="changed">
+            <th scope="row">record</th>
+            <td>present</td>
+            <td>no record</td>
+          </tr>
+        )}
+        {keys.map((k) => {
+          const differs = ours !== null && theirs !== null && JSON.stringify(a[k]) !== JSON.stringify(b[k]);
+          return (
+            <tr key={k} class={differs ? 'changed' : undefined}>
+              <th scope="row">
+                {k}
+                {differs && <span class="sr-only"> (differs)</span>}
+              </th>
+              <td class={MONEY_KEYS.has(k) ? 'num-left' : undefined}>
+                {ours === null ? '—' : cell(k, a[k], currency)}
+              </td>
+              <td class={MONEY_KEYS.has(k) ? 'num-left' : undefined}>
+                {theirs === null ? '—' : cell(k, b[k], currency)}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 
@@ -302,16 +381,7 @@ function Discrepancies({ refresh }: { refresh: number }) {
                   )}
                   <span title={when(d.updatedAt)}>seen {ago(d.updatedAt)}</span>
                 </div>
-                <div class="sides">
-                  <div class="side">
-                    <h4>Our books</h4>
-                    <Json value={d.internalValue ?? null} />
-                  </div>
-                  <div class="side">
-                    <h4>Partner's books</h4>
-                    <Json value={d.partnerValue ?? null} />
-                  </div>
-                </div>
+                <Sides ours={d.internalValue} theirs={d.partnerValue} />
                 <details>
                   <summary>Evidence</summary>
                   <Json value={d.evidence} />
