@@ -27,6 +27,8 @@ COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci
 
 COPY . .
+# The operators' console (npm ci ran before its sources were copied, so its postinstall skipped it).
+RUN npm run console:build
 
 # .data/ is the only path the app may write to inside /app (e.g. local dev data).
 RUN mkdir -p /app/.data && chown node:node /app/.data
