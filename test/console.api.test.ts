@@ -181,8 +181,11 @@ describe('a card as the console reads it', () => {
     expect(cleared.status).toBe(200);
     await eventually(async () => {
       const res = await get(t.operatorKey, `/admin/cards/${card.id}/transactions`);
-      return res.body.data.some(
-        (x: any) => x.partnerTransactionId === approvedTxn && x.capturedAmount === 1_200,
+      // The decline's row may be written after the partner had its answer.
+      return (
+        res.body.data.some(
+          (x: any) => x.partnerTransactionId === approvedTxn && x.capturedAmount === 1_200,
+        ) && res.body.data.some((x: any) => x.status === 'declined')
       );
     });
   });

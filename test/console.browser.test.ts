@@ -207,7 +207,12 @@ describe('the operators console', () => {
 
   it('signs in with an operator key and shows its role; refuses an app key and a wrong key', async () => {
     await page.goto(`${h.baseUrl}/console`);
-    // Focus starts in the key field: type and press Enter, no mouse.
+    // Focus starts in the key field (once the page has started): type and press Enter, no mouse.
+    await eventually(
+      async () => page.evaluate("document.activeElement?.getAttribute('id') === 'api-key'"),
+      15_000,
+      50,
+    );
     await page.keyboard.type(t.appKey);
     await page.keyboard.press('Enter');
     await hasText(page.getByRole('alert'), /This is an app key/);
@@ -260,9 +265,12 @@ describe('the operators console', () => {
       transactionId: approved.transactionId,
       amount: 1_250,
     });
+    // The partner was answered before the decline's row was written (that write may land after
+    // the answer): the page is read once both transactions are on record.
     await eventually(async () => {
       const r = await h.request('GET', `/admin/cards/${card.id}/transactions`, { key: t.operatorKey });
-      return r.body.data.some((x: any) => x.capturedAmount === 1_250);
+      const rows = r.body.data as Array<{ capturedAmount: number; status: string }>;
+      return rows.some((x) => x.capturedAmount === 1_250) && rows.some((x) => x.status === 'declined');
     });
     await page.reload();
 

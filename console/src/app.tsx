@@ -1,7 +1,7 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { ApiFailure, getMe, hasKey, setKey, type Me } from './api';
-import { ErrorBox, Loading } from './components/common';
+import { Brand, ErrorBox, Loading } from './components/common';
 import { href, useRoute, type Route } from './router';
 import { ApprovalsPage } from './pages/approvals';
 import { CardPage } from './pages/card';
@@ -125,13 +125,7 @@ export function App() {
       </a>
       <div class="shell">
         <aside class="sidebar">
-          <div class="brand">
-            <svg viewBox="0 0 32 32" aria-hidden="true" class="brand-mark">
-              <rect x="2" y="7" width="28" height="18" rx="3" class="brand-card" />
-              <rect x="2" y="11" width="28" height="3" class="brand-stripe" />
-            </svg>
-            <span>VCN Console</span>
-          </div>
+          <Brand />
           <nav aria-label="Console">
             <ul>
               {NAV.map((n) => (

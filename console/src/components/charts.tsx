@@ -1,4 +1,5 @@
 import type { AuthorizationStats } from '../api';
+import { ErrorBox, Loading, Panel, type Async } from './common';
 import { hourLabel, label } from '../format';
 
 /**
@@ -132,4 +133,32 @@ function niceCeil(v: number): number {
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return Math.ceil(m * p);
   return Math.ceil(v);
+}
+
+/** A panel of authorizations per hour beside their decline reasons. */
+export function AuthorizationsPanel({
+  stats,
+  caption,
+  id,
+}: {
+  stats: Async<AuthorizationStats>;
+  caption: string;
+  id: string;
+}) {
+  return (
+    <Panel title="Authorizations" id={id}>
+      <ErrorBox error={stats.error} />
+      {stats.data ? (
+        <div class="chart-row">
+          <AuthorizationsChart stats={stats.data} caption={caption} />
+          <div class="chart-side">
+            <h3>Decline reasons</h3>
+            <DeclineReasons stats={stats.data} />
+          </div>
+        </div>
+      ) : (
+        !stats.error && <Loading what="authorizations" />
+      )}
+    </Panel>
+  );
 }

@@ -1,6 +1,6 @@
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { ApiFailure } from '../api';
+import { ApiFailure, type Page } from '../api';
 import { label, pretty } from '../format';
 
 /** Any failure as the operator should read it: the API's code and message, never a blank page. */
@@ -64,6 +64,79 @@ export function useAsync<T>(fn: () => Promise<T>, deps: unknown[]): Async<T> {
     void run();
   }, [run]);
   return { data: state.data, error: state.error, loading: state.loading, reload: run };
+}
+
+type Row<P> = P extends Page<infer T> ? T : never;
+
+export interface Paged<P extends Page<unknown>> {
+  /** The first page as the API answered it (with any fields beside `data`). */
+  first: P | undefined;
+  /** Every row loaded so far: the first page's, then each further page's. */
+  rows: Row<P>[];
+  error: unknown;
+  loading: boolean;
+  hasMore: boolean;
+  more: () => Promise<void>;
+  moreBusy: boolean;
+  moreError: unknown;
+  reload: () => Promise<void>;
+}
+
+/** A cursor-paged list: the first page on `deps`, further pages on `more()`; a reload starts over. */
+export function usePaged<P extends Page<unknown>>(
+  fetchPage: (cursor?: string) => Promise<P>,
+  deps: unknown[],
+): Paged<P> {
+  const first = useAsync(() => fetchPage(), deps);
+  const [extra, setExtra] = useState<{
+    rows: Row<P>[];
+    cursor: string | null | undefined;
+    busy: boolean;
+    error: unknown;
+  }>({
+    rows: [],
+    cursor: undefined,
+    busy: false,
+    error: null,
+  });
+  useEffect(() => setExtra({ rows: [], cursor: undefined, busy: false, error: null }), [first.data]);
+  const cursor = extra.cursor === undefined ? first.data?.nextCursor : extra.cursor;
+  const more = async () => {
+    if (!cursor || extra.busy) return;
+    setExtra((x) => ({ ...x, busy: true, error: null }));
+    try {
+      const page = await fetchPage(cursor);
+      setExtra((x) => ({
+        rows: [...x.rows, ...(page.data as Row<P>[])],
+        cursor: page.nextCursor,
+        busy: false,
+        error: null,
+      }));
+    } catch (error) {
+      setExtra((x) => ({ ...x, busy: false, error }));
+    }
+  };
+  return {
+    first: first.data,
+    rows: [...((first.data?.data ?? []) as Row<P>[]), ...extra.rows],
+    error: first.error,
+    loading: first.loading,
+    hasMore: Boolean(cursor),
+    more,
+    moreBusy: extra.busy,
+    moreError: extra.error,
+    reload: first.reload,
+  };
+}
+
+/** Under a paged list: its error loading more, and the button that does. */
+export function PagedFooter<P extends Page<unknown>>({ paged }: { paged: Paged<P> }) {
+  return (
+    <>
+      <ErrorBox error={paged.moreError} />
+      {paged.hasMore && <MoreButton onClick={() => void paged.more()} busy={paged.moreBusy} />}
+    </>
+  );
 }
 
 /** Calls `fn` every `ms` while `active`, and stops when the page goes. */
@@ -188,6 +261,19 @@ export function MoreButton({ onClick, busy }: { onClick: () => void; busy?: bool
       <button type="button" class="btn" onClick={onClick} disabled={busy}>
         {busy ? 'Loading…' : 'Load more'}
       </button>
+    </div>
+  );
+}
+
+/** The console's mark and name. */
+export function Brand({ large }: { large?: boolean }) {
+  return (
+    <div class={`brand ${large ? 'brand-lg' : ''}`}>
+      <svg viewBox="0 0 32 32" aria-hidden="true" class="brand-mark">
+        <rect x="2" y="7" width="28" height="18" rx="3" class="brand-card" />
+        <rect x="2" y="11" width="28" height="3" class="brand-stripe" />
+      </svg>
+      <span>VCN Console</span>
     </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import {
   actOnCard,
   getAuthorizationStats,
@@ -14,7 +14,7 @@ import {
   type Timeline as TimelinePage,
   type TimelineItem,
 } from '../api';
-import { AuthorizationsChart, DeclineReasons, UsageBar } from '../components/charts';
+import { AuthorizationsPanel, UsageBar } from '../components/charts';
 import {
   Badge,
   Empty,
@@ -23,11 +23,12 @@ import {
   Json,
   Loading,
   Mono,
-  MoreButton,
   PageTitle,
   Panel,
+  PagedFooter,
   useAsync,
-  type Async,
+  usePaged,
+  type Paged,
 } from '../components/common';
 import { ConfirmDialog, Field, ReasonField } from '../components/dialog';
 import { INTERVAL_LABEL, label, money, moneyInput, parseMoney, when } from '../format';
@@ -62,7 +63,7 @@ export function CardPage({ id }: { id: string }) {
   const [dialog, setDialog] = useState<ActionKind | null>(null);
   const [answer, setAnswer] = useState<{ kind: ActionKind; action: AdminAction } | null>(null);
   const [refresh, setRefresh] = useState(0);
-  const tl = useAsync(() => getTimeline(id), [id, refresh]);
+  const tl = usePaged((cursor) => getTimeline(id, cursor), [id, refresh]);
 
   if (card.error && !card.data)
     return (
@@ -89,7 +90,7 @@ export function CardPage({ id }: { id: string }) {
       <PageTitle
         sub={
           <>
-            <Badge value={c.status} /> <StatusLine card={c} timeline={tl.data?.data} />
+            <Badge value={c.status} /> <StatusLine card={c} timeline={tl.first?.data} />
           </>
         }
       >
@@ -160,7 +161,7 @@ export function CardPage({ id }: { id: string }) {
 
       <CardChart cardId={c.id} refresh={refresh} />
       <Transactions cardId={c.id} currency={c.currency} refresh={refresh} />
-      <Timeline cardId={c.id} currency={c.currency} tl={tl} />
+      <Timeline currency={c.currency} tl={tl} />
     </div>
   );
 }
@@ -385,22 +386,7 @@ function Balances({ card }: { card: AdminCard }) {
 
 function CardChart({ cardId, refresh }: { cardId: string; refresh: number }) {
   const stats = useAsync(() => getAuthorizationStats({ cardId, hours: 24 }), [cardId, refresh]);
-  return (
-    <Panel title="Authorizations" id="authorizations">
-      <ErrorBox error={stats.error} />
-      {stats.data ? (
-        <div class="chart-row">
-          <AuthorizationsChart stats={stats.data} caption="Per hour, last 24 hours" />
-          <div class="chart-side">
-            <h3>Decline reasons</h3>
-            <DeclineReasons stats={stats.data} />
-          </div>
-        </div>
-      ) : (
-        !stats.error && <Loading what="authorizations" />
-      )}
-    </Panel>
-  );
+  return <AuthorizationsPanel stats={stats} caption="Per hour, last 24 hours" id="authorizations" />;
 }
 
 function Transactions({ cardId, currency, refresh }: { cardId: string; currency: string; refresh: number }) {
@@ -571,36 +557,12 @@ function details(i: TimelineItem) {
   return <Json value={rest} />;
 }
 
-function Timeline({ cardId, currency, tl }: { cardId: string; currency: string; tl: Async<TimelinePage> }) {
-  const [more, setMore] = useState<{
-    items: TimelineItem[];
-    cursor: string | null | undefined;
-    busy: boolean;
-  }>({
-    items: [],
-    cursor: undefined,
-    busy: false,
-  });
-  const [moreError, setMoreError] = useState<unknown>(null);
-  // A reloaded first page starts the list again.
-  useEffect(() => setMore({ items: [], cursor: undefined, busy: false }), [tl.data]);
-  const cursor = more.cursor === undefined ? tl.data?.nextCursor : more.cursor;
-  const items = [...(tl.data?.data ?? []), ...more.items];
-  const loadMore = async () => {
-    if (!cursor) return;
-    setMore((m) => ({ ...m, busy: true }));
-    try {
-      const page = await getTimeline(cardId, cursor);
-      setMore((m) => ({ items: [...m.items, ...page.data], cursor: page.nextCursor, busy: false }));
-    } catch (err) {
-      setMoreError(err);
-      setMore((m) => ({ ...m, busy: false }));
-    }
-  };
+function Timeline({ currency, tl }: { currency: string; tl: Paged<TimelinePage> }) {
+  const items = tl.rows;
   return (
     <Panel title="Timeline" id="timeline">
       <ErrorBox error={tl.error} />
-      {tl.loading && !tl.data ? (
+      {tl.loading && !tl.first ? (
         <Loading what="the timeline" />
       ) : items.length === 0 ? (
         <Empty>Nothing has happened to this card yet.</Empty>
@@ -621,8 +583,7 @@ function Timeline({ cardId, currency, tl }: { cardId: string; currency: string; 
           ))}
         </ol>
       )}
-      <ErrorBox error={moreError} />
-      {cursor && <MoreButton onClick={loadMore} busy={more.busy} />}
+      <PagedFooter paged={tl} />
     </Panel>
   );
 }

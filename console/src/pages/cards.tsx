@@ -1,6 +1,15 @@
 import { useState } from 'preact/hooks';
-import { CARD_STATUSES, searchCards, type CardStatus, type CardSummary } from '../api';
-import { Badge, Empty, ErrorBox, Loading, Mono, MoreButton, PageTitle, useAsync } from '../components/common';
+import { CARD_STATUSES, searchCards, type CardStatus } from '../api';
+import {
+  Badge,
+  Empty,
+  ErrorBox,
+  Loading,
+  Mono,
+  PageTitle,
+  PagedFooter,
+  usePaged,
+} from '../components/common';
 import { when } from '../format';
 import { href, rowClick } from '../router';
 
@@ -13,19 +22,12 @@ interface Filters {
 /** Find a card by id, last four digits, user id or external id, or the partner's card id. */
 export function CardsPage() {
   const [filters, setFilters] = useState<Filters>({ q: '', status: '', region: '' });
-  const [more, setMore] = useState<{ rows: CardSummary[]; cursor: string | null; busy: boolean }>({
-    rows: [],
-    cursor: null,
-    busy: false,
-  });
-  const [moreError, setMoreError] = useState<unknown>(null);
   const [draft, setDraft] = useState<Filters>(filters);
   const [refused, setRefused] = useState<string | null>(null);
-  const result = useAsync(async () => {
-    const page = await searchCards(filters);
-    setMore({ rows: [], cursor: page.nextCursor, busy: false });
-    return page;
-  }, [filters.q, filters.status, filters.region]);
+  const result = usePaged(
+    (cursor) => searchCards({ ...filters, cursor }),
+    [filters.q, filters.status, filters.region],
+  );
 
   const submit = (e: Event) => {
     e.preventDefault();
@@ -39,20 +41,7 @@ export function CardsPage() {
     setFilters({ q, status: draft.status, region: draft.region.trim().toUpperCase() });
   };
 
-  const loadMore = async () => {
-    if (!more.cursor) return;
-    setMore((m) => ({ ...m, busy: true }));
-    setMoreError(null);
-    try {
-      const page = await searchCards({ ...filters, cursor: more.cursor });
-      setMore((m) => ({ rows: [...m.rows, ...page.data], cursor: page.nextCursor, busy: false }));
-    } catch (err) {
-      setMoreError(err);
-      setMore((m) => ({ ...m, busy: false }));
-    }
-  };
-
-  const rows = [...(result.data?.data ?? []), ...more.rows];
+  const rows = result.rows;
   return (
     <div class="page">
       <PageTitle sub="Search by card id, last four digits, user id, the user's external id or the partner's card id.">
@@ -110,7 +99,7 @@ export function CardsPage() {
         </div>
       )}
       <ErrorBox error={result.error} title="The search failed" />
-      {result.loading && !result.data ? (
+      {result.loading && !result.first ? (
         <Loading what="cards" />
       ) : rows.length === 0 ? (
         !result.error && <Empty>No card matches{filters.q ? ` “${filters.q}”` : ''}.</Empty>
@@ -161,8 +150,7 @@ export function CardsPage() {
           </table>
         </div>
       )}
-      <ErrorBox error={moreError} />
-      {more.cursor && <MoreButton onClick={loadMore} busy={more.busy} />}
+      <PagedFooter paged={result} />
     </div>
   );
 }

@@ -6,7 +6,6 @@ import {
   PARTNERS,
   replayDelivery,
   type DeliveryOutcome,
-  type DeliverySummary,
   type ReplayResult,
 } from '../api';
 import {
@@ -17,10 +16,11 @@ import {
   Json,
   Loading,
   Mono,
-  MoreButton,
   PageTitle,
   Panel,
+  PagedFooter,
   useAsync,
+  usePaged,
 } from '../components/common';
 import { when } from '../format';
 import { href, rowClick } from '../router';
@@ -35,35 +35,11 @@ interface Filters {
 export function DeliveriesPage({ id }: { id?: string }) {
   const [filters, setFilters] = useState<Filters>({ partner: '', outcome: '', cardId: '' });
   const [draft, setDraft] = useState<Filters>(filters);
-  const [extra, setExtra] = useState<{
-    rows: DeliverySummary[];
-    cursor: string | null | undefined;
-    busy: boolean;
-  }>({
-    rows: [],
-    cursor: undefined,
-    busy: false,
-  });
-  const [moreError, setMoreError] = useState<unknown>(null);
-  const list = useAsync(async () => {
-    const page = await listDeliveries(filters);
-    setExtra({ rows: [], cursor: undefined, busy: false });
-    return page;
-  }, [filters.partner, filters.outcome, filters.cardId]);
-  const cursor = extra.cursor === undefined ? list.data?.nextCursor : extra.cursor;
-  const rows = [...(list.data?.data ?? []), ...extra.rows];
-
-  const loadMore = async () => {
-    if (!cursor) return;
-    setExtra((m) => ({ ...m, busy: true }));
-    try {
-      const page = await listDeliveries({ ...filters, cursor });
-      setExtra((m) => ({ rows: [...m.rows, ...page.data], cursor: page.nextCursor, busy: false }));
-    } catch (err) {
-      setMoreError(err);
-      setExtra((m) => ({ ...m, busy: false }));
-    }
-  };
+  const list = usePaged(
+    (cursor) => listDeliveries({ ...filters, cursor }),
+    [filters.partner, filters.outcome, filters.cardId],
+  );
+  const rows = list.rows;
 
   return (
     <div class="page">
@@ -125,7 +101,7 @@ export function DeliveriesPage({ id }: { id?: string }) {
       <div class={id ? 'split' : ''}>
         <div>
           <ErrorBox error={list.error} />
-          {list.loading && !list.data ? (
+          {list.loading && !list.first ? (
             <Loading what="deliveries" />
           ) : rows.length === 0 ? (
             !list.error && <Empty>No delivery matches.</Empty>
@@ -180,8 +156,7 @@ export function DeliveriesPage({ id }: { id?: string }) {
               </table>
             </div>
           )}
-          <ErrorBox error={moreError} />
-          {cursor && <MoreButton onClick={loadMore} busy={extra.busy} />}
+          <PagedFooter paged={list} />
         </div>
         {id && <DeliveryDetail key={id} id={id} onReplayed={() => void list.reload()} />}
       </div>

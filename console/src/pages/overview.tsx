@@ -1,7 +1,7 @@
 import { getAuthorizationStats, getOverview } from '../api';
 import { useMe } from '../app';
-import { AuthorizationsChart, DeclineReasons } from '../components/charts';
-import { ErrorBox, Loading, PageTitle, Panel, useAsync } from '../components/common';
+import { AuthorizationsPanel } from '../components/charts';
+import { ErrorBox, Loading, PageTitle, useAsync } from '../components/common';
 import { href } from '../router';
 
 function Tile({
@@ -80,20 +80,7 @@ export function OverviewPage() {
       ) : (
         !o.error && <Loading what="the overview" />
       )}
-      <Panel title="Authorizations" id="overview-auth">
-        <ErrorBox error={stats.error} />
-        {stats.data ? (
-          <div class="chart-row">
-            <AuthorizationsChart stats={stats.data} caption="All cards, per hour, last 24 hours" />
-            <div class="chart-side">
-              <h3>Decline reasons</h3>
-              <DeclineReasons stats={stats.data} />
-            </div>
-          </div>
-        ) : (
-          !stats.error && <Loading what="authorizations" />
-        )}
-      </Panel>
+      <AuthorizationsPanel stats={stats} caption="All cards, per hour, last 24 hours" id="overview-auth" />
     </div>
   );
 }

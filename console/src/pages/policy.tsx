@@ -10,7 +10,17 @@ import {
   type ProgramPolicy,
 } from '../api';
 import { useMe } from '../app';
-import { ErrorBox, Facts, Loading, Mono, MoreButton, PageTitle, Panel, useAsync } from '../components/common';
+import {
+  ErrorBox,
+  Facts,
+  Loading,
+  Mono,
+  PageTitle,
+  PagedFooter,
+  Panel,
+  useAsync,
+  usePaged,
+} from '../components/common';
 import { Field } from '../components/dialog';
 import { brief, money, moneyInput, parseMoney, when } from '../format';
 
@@ -110,17 +120,7 @@ function Changes({ changes, currency }: { changes: PolicyChange[]; currency: str
 /** The policy in force, an edit form that says when a change needs an approver, and the history. */
 export function PolicyPage() {
   const current = useAsync(() => getPolicy(), []);
-  const history = useAsync(() => listPolicyVersions(), [current.data?.version]);
-  const [older, setOlder] = useState<{
-    rows: NonNullable<typeof history.data>['data'];
-    cursor?: string | null;
-    busy: boolean;
-  }>({
-    rows: [],
-    busy: false,
-  });
-  useEffect(() => setOlder({ rows: [], busy: false }), [history.data]);
-  const cursor = older.cursor === undefined ? history.data?.nextCursor : older.cursor;
+  const history = usePaged((cursor) => listPolicyVersions(cursor), [current.data?.version]);
   const [saved, setSaved] = useState<number | null>(null);
 
   return (
@@ -151,11 +151,11 @@ export function PolicyPage() {
           </div>
           <Panel title="History" id="history">
             <ErrorBox error={history.error} />
-            {!history.data ? (
+            {!history.first ? (
               <Loading what="the history" />
             ) : (
               <ol class="versions">
-                {[...history.data.data, ...older.rows].map((v) => (
+                {history.rows.map((v) => (
                   <li key={v.version} class={v.inForce ? 'in-force' : undefined}>
                     <div class="version-head">
                       <strong>Version {v.version}</strong>
@@ -174,20 +174,7 @@ export function PolicyPage() {
                 ))}
               </ol>
             )}
-            {cursor && (
-              <MoreButton
-                busy={older.busy}
-                onClick={async () => {
-                  setOlder((o) => ({ ...o, busy: true }));
-                  const page = await listPolicyVersions(cursor);
-                  setOlder((o) => ({
-                    rows: [...o.rows, ...page.data],
-                    cursor: page.nextCursor,
-                    busy: false,
-                  }));
-                }}
-              />
-            )}
+            <PagedFooter paged={history} />
           </Panel>
         </>
       )}

@@ -167,15 +167,10 @@ export function ReconciliationPage() {
   const [partner, setPartner] = useState<string>(PARTNERS[0]);
   const [start, setStart] = useState<{ busy: boolean; error?: unknown; id?: string }>({ busy: false });
   const running = (runs.data?.data ?? []).some((r) => r.status === 'running');
-  const [discRefresh, setDiscRefresh] = useState(0);
   // Live progress: the running run's figures come from its workflow while it runs.
-  usePoll(
-    () => {
-      void runs.reload().then(() => setDiscRefresh((n) => n + 1));
-    },
-    1000,
-    running || start.busy,
-  );
+  usePoll(() => void runs.reload(), 1000, running);
+  // The discrepancies follow the runs: whenever a run starts, finishes or finds more, read them again.
+  const runState = (runs.data?.data ?? []).map((r) => `${r.id}:${r.status}:${r.total}`).join(',');
   const partnerId = useId();
 
   const run = async () => {
@@ -278,12 +273,12 @@ export function ReconciliationPage() {
           </div>
         )}
       </Panel>
-      <Discrepancies refresh={discRefresh} />
+      <Discrepancies refresh={runState} />
     </div>
   );
 }
 
-function Discrepancies({ refresh }: { refresh: number }) {
+function Discrepancies({ refresh }: { refresh: string }) {
   const [filters, setFilters] = useState<{
     category: DiscrepancyCategory | '';
     status: 'open' | 'resolved' | '';

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, getMe, setKey, type Me } from '../api';
-import { ErrorBox } from '../components/common';
+import { Brand, ErrorBox } from '../components/common';
 
 const REFUSED: Record<string, string> = {
   app: 'This is an app key. The console is for operators: sign in with an operator or approver key.',
@@ -50,13 +50,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (me: Me) => void; n
   return (
     <main class="signin" id="main">
       <div class="signin-card">
-        <div class="brand brand-lg">
-          <svg viewBox="0 0 32 32" aria-hidden="true" class="brand-mark">
-            <rect x="2" y="7" width="28" height="18" rx="3" class="brand-card" />
-            <rect x="2" y="11" width="28" height="3" class="brand-stripe" />
-          </svg>
-          <span>VCN Console</span>
-        </div>
+        <Brand large />
         <h1>Sign in</h1>
         <p class="muted">
           Use an operator or approver key of your program. The key stays in this browser tab only and is sent
