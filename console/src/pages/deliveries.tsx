@@ -134,10 +134,7 @@ export function DeliveriesPage({ id }: { id?: string }) {
                       </td>
                       <td>
                         {d.eventType ?? <span class="muted">—</span>}
-                        <div class="muted small">
-                          {d.partner}
-                          {id && d.cardId ? ` · ${d.cardId}` : ''}
-                        </div>
+                        <div class="muted small">{d.partner}</div>
                       </td>
                       <td>
                         <Badge value={d.outcome ?? 'pending'} />
