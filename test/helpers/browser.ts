@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { projectRoot } from '../../src/infra/paths';
@@ -48,7 +47,10 @@ export interface TestBrowser {
 /** Headless Chromium with a fresh profile, nothing phoned home, no sandbox (the tests run as root). */
 export async function launchBrowser(): Promise<TestBrowser> {
   const executablePath = chromiumExecutable();
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'vcn-console-profile-'));
+  // A fresh profile each launch, under the worktree's test data (never a shared temp folder).
+  const profiles = path.join(projectRoot, '.data', 'test', 'browser-profiles');
+  fs.mkdirSync(profiles, { recursive: true });
+  const profile = fs.mkdtempSync(path.join(profiles, 'profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,

@@ -539,9 +539,9 @@ function details(i: TimelineItem) {
   if (i.type === 'webhook')
     return (
       <>
-        <h4>Payload (card numbers masked)</h4>
+        <h3 class="label-heading">Payload (card numbers masked)</h3>
         <Json value={i.payload.json ?? i.payload.text} />
-        <h4>Outcomes</h4>
+        <h3 class="label-heading">Outcomes</h3>
         <ol class="outcomes">
           {i.outcomes.map((o, n) => (
             <li key={n}>
