@@ -23,7 +23,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci
 COPY . .
-RUN npm run build
+# The operators' console too (npm ci ran before its sources were copied, so its postinstall skipped it).
+RUN npm run console:build && npm run build
 
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -35,6 +36,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 
 # .data/ is the only path the app may write to inside /app (e.g. local dev data).
 RUN mkdir -p /app/.data && chown node:node /app/.data

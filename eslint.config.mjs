@@ -121,7 +121,17 @@ const activityRestrictions = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'bench/results/', 'test/fixtures/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'console/dist/',
+      '.data/',
+      'coverage/',
+      'bench/results/',
+      'test/fixtures/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -143,6 +153,17 @@ export default tseslint.config(
     files: ['scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', '**/*.test.ts'],
     // Tests read arbitrary JSON response bodies.
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
+  },
+  {
+    // The operators' console runs in the browser: no Node built-ins, and nothing logged (the key).
+    files: ['console/src/**/*.{ts,tsx}'],
+    rules: {
+      'no-console': 'error',
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', ...nodeBuiltins], message: 'The console runs in the browser.' }] },
+      ],
+    },
   },
   {
     files: ['**/*.js'],

@@ -12,6 +12,7 @@ import { adminWebhooksRouter } from './admin/webhooks';
 import { partnerApiRouters } from '../partners/apis';
 import { createPartnerRegistry } from '../partners/registry';
 import type { PartnerRegistry } from '../partners/adapter';
+import { consoleRouter } from './console/router';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
 import { tenantsRouter } from './tenants/router';
@@ -57,6 +58,9 @@ export function createApp(input: Omit<ApiDeps, 'partners'> & { partners?: Partne
 
   // Partners' own APIs served here (the sandbox's, when enabled) authenticate on their own.
   for (const r of partnerApiRouters(deps)) app.use(r.routes());
+
+  // The operators' console and the reads it adds (each authenticates itself), ahead of /admin/cards/:id.
+  app.use(consoleRouter(deps).routes());
 
   const authed = new Router<AppState>();
   authed.use(authenticate(deps.knex));
