@@ -19,15 +19,19 @@ import { bodyOf, pathId, queryOf } from '../validate';
 
 const ctxOf = (ctx: unknown): AppContext => ctx as AppContext;
 
-/** A run of 12 to 19 digits is a card number, or looks like one: it is never a search term. */
-const CARD_NUMBER_LIKE = /\d[\d -]{10,}\d/;
+/**
+ * 12 to 19 digits standing alone (spaces or dashes between them allowed) are a card number, or
+ * look like one: never a search term. Digits inside an identifier (`sbc_4a0123456789012…`, a hex
+ * partner card id) are not: the lookarounds keep those searchable.
+ */
+const CARD_NUMBER_LIKE = /(?<!\w)\d(?:[ -]?\d){11,18}(?!\w)/;
 
 const SearchQuery = PaginationSchema.extend({
   q: z
     .string()
     .trim()
     .max(200)
-    .refine((q) => !CARD_NUMBER_LIKE.test(q) || q.replace(/[ -]/g, '').length < 12, {
+    .refine((q) => !CARD_NUMBER_LIKE.test(q), {
       message: 'card numbers are not searchable: search by the last four digits',
     })
     .optional(),
