@@ -158,7 +158,9 @@ export interface PolicyPreview {
   version: number;
   changes: PolicyChange[];
   needsApprover: boolean;
+  /** The fields that loosen the program's controls, and why (what an approver reads). */
   raised: string[];
+  approvalReasons: string[];
   allowed: boolean;
   threshold: number;
 }

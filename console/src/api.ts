@@ -213,8 +213,13 @@ export const listPolicyVersions = (cursor?: string) =>
   call<Page<PolicyVersion> & { inForce: number }>('GET', '/admin/policy/versions', { query: { cursor } });
 export const previewPolicy = (patch: Partial<ProgramPolicy>) =>
   call<PolicyPreview>('POST', '/admin/policy/preview', { body: patch });
+/** 200: the new version in force; 202: a loosening change, pending a second principal's approval. */
 export const patchPolicy = (patch: Partial<ProgramPolicy> & { reason?: string }) =>
-  call<PolicyInForce>('PATCH', '/admin/policy', { body: patch, idempotent: true });
+  call<PolicyInForce | (AdminAction & { status: 'pending_approval'; approvalReasons: string[] })>(
+    'PATCH',
+    '/admin/policy',
+    { body: patch, idempotent: true },
+  );
 
 export const getAuthorizationStats = (q: { cardId?: string; hours?: number }) =>
   call<AuthorizationStats>('GET', '/admin/stats/authorizations', { query: q });

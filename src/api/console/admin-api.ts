@@ -7,7 +7,7 @@ import type { ProgramPolicy } from '../../domain/policy';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { approvalRequirement, type ActionType } from '../../domain/overrides';
 import { presentAction } from '../admin/presenters';
-import { limitsRaisedAboveThreshold } from '../../policies/change';
+import { classifyPolicyChange, loosenings } from '../../domain/policy-change';
 import { currentPolicy } from '../../policies/current';
 import { policyChanges } from '../../policies/versions';
 import { PolicyPatchSchema } from '../admin/schema';
@@ -62,6 +62,8 @@ function approvalReasons(action: AdminAction, policy: ProgramPolicy): string[] {
   const params = (action.params ?? {}) as Record<string, unknown>;
   if (action.type === 'issue_card')
     return Array.isArray(params.beyondProgramCaps) ? params.beyondProgramCaps.map(String) : [];
+  if (action.type === 'change_policy')
+    return Array.isArray(params.loosening) ? params.loosening.map(String) : [];
   return approvalRequirement({ type: action.type as ActionType, params }, policy).reasons;
 }
 
@@ -271,14 +273,16 @@ export function consoleApiRouter(deps: ApiDeps): Router<AppState> {
     const tenantId = tenantOf(c);
     const { reason: _reason, ...patch } = bodyOf(c, PolicyPatchSchema);
     const { version, policy } = await currentPolicy(knex, tenantId);
-    const raised = limitsRaisedAboveThreshold(policy, patch);
+    const loose = loosenings(classifyPolicyChange(policy, patch));
     const changes = policyChanges(policy, { ...policy, ...patch });
     ctx.body = {
       version,
       changes,
-      needsApprover: raised.length > 0,
-      raised,
-      allowed: raised.length === 0 || ctx.state.auth!.role === 'approver',
+      needsApprover: loose.length > 0,
+      raised: loose.map((c) => c.field),
+      approvalReasons: loose.map((c) => c.reason),
+      // Any key may ask; a loosening change then waits for a second principal's approval.
+      allowed: true,
       threshold: policy.overrideApprovalThreshold,
     };
   });
