@@ -41,6 +41,8 @@ export interface SubscriptionSecrets {
   current: string;
   previous?: string | null;
   authorization?: string | null;
+  /** The previous authorization secret during its 24 h overlap after the partner rotated it. */
+  previousAuthorization?: string | null;
 }
 
 // ---- inbound --------------------------------------------------------------------------------------
