@@ -204,6 +204,9 @@ export async function authorizeWithDeadline(
           // Past it the card refuses the request unseen: the stand-in is the answer by then.
           ...(req.replay ? {} : { deadlineAtMs: deadlineAt }),
           ...(req.fresh ? { fresh: true } : {}),
+          // The partner's adapter formats the answer with the approved amount (a partial approval
+          // where the partner allows one); a replay's answer is heard by no one.
+          ...(req.replay ? {} : { answersPartial: true }),
         },
       ],
     });
