@@ -10,6 +10,7 @@
  */
 import crypto from 'node:crypto';
 import type Lithic from 'lithic';
+import type { ProgramPolicy } from '../../src/domain/policy';
 import type { Harness } from './harness';
 import { cardBody, newTenant, newUser, uniq, type TestTenant } from './fixtures';
 import {
@@ -63,7 +64,12 @@ export interface PartnerDriver {
   cancel(): Promise<void>;
 }
 
-async function post(h: Harness, url: string, raw: string, headers: Record<string, string>): Promise<Reply> {
+export async function post(
+  h: Harness,
+  url: string,
+  raw: string,
+  headers: Record<string, string>,
+): Promise<Reply> {
   const t0 = performance.now();
   const res = await fetch(`${h.baseUrl}${new URL(url).pathname}`, {
     method: 'POST',
@@ -91,8 +97,12 @@ async function settled(h: Harness, reply: Reply, events: number): Promise<void> 
 }
 
 /** A tenant with a user and an active card (limit 20 000 all time), issued through the sandbox. */
-async function storyCard(h: Harness, controls?: Record<string, unknown>) {
-  const t = await newTenant(h);
+async function storyCard(
+  h: Harness,
+  controls?: Record<string, unknown>,
+  policy: Partial<ProgramPolicy> = {},
+) {
+  const t = await newTenant(h, policy);
   const user = await newUser(h, t);
   const res = await h.request('POST', '/v1/cards', {
     key: t.appKey,
@@ -183,9 +193,9 @@ export const stripeSecret = (): string => `whsec_${crypto.randomBytes(24).toStri
 
 export async function stripeDriver(
   h: Harness,
-  o: { controls?: Record<string, unknown>; secret?: string } = {},
+  o: { controls?: Record<string, unknown>; secret?: string; policy?: Partial<ProgramPolicy> } = {},
 ): Promise<PartnerDriver & { sub: { id: string; url: string }; secret: string; sendRaw: typeof sendRaw }> {
-  const { t, card } = await storyCard(h, o.controls);
+  const { t, card } = await storyCard(h, o.controls, o.policy);
   const secret = o.secret ?? stripeSecret();
   const sub = await connectPartner(h, t, 'stripe', { signingSecret: secret, apiKey: 'sk_test_story4242' });
   const partnerCardId = `ic_${crypto.randomBytes(8).toString('hex')}`;
@@ -348,9 +358,9 @@ export async function stripeDriver(
 
 export async function lithicDriver(
   h: Harness,
-  o: { controls?: Record<string, unknown> } = {},
+  o: { controls?: Record<string, unknown>; policy?: Partial<ProgramPolicy> } = {},
 ): Promise<PartnerDriver & { secrets: { events: string; asa: string }; sub: { id: string; url: string } }> {
-  const { t, card } = await storyCard(h, o.controls);
+  const { t, card } = await storyCard(h, o.controls, o.policy);
   const secrets = { events: lithicSecret(), asa: lithicSecret() };
   const sub = await connectPartner(h, t, 'lithic', {
     signingSecret: secrets.events,
