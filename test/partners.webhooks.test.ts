@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import Stripe from 'stripe';
 import { newTenant, uniq } from './helpers/fixtures';
 import { startHarness, type Harness } from './helpers/harness';
-import { lithicAsa, lithicHeaders, lithicSecret } from './helpers/lithic-fixtures';
+import { lithicAsa, lithicEvent, lithicHeaders, lithicSecret } from './helpers/lithic-fixtures';
 import { books, lithicDriver, post, readAnswer, stripeDriver, stripeSecret } from './helpers/partner-story';
 import {
   stripeBody,
@@ -299,5 +299,26 @@ describe('synchronous answers', () => {
       approved: false,
       metadata: { vcn_decline_code: 'MAX_AUTHORIZATIONS_REACHED' },
     });
+  });
+});
+
+describe('what real partners add to the books', () => {
+  it('records a partner-decided hold change and a record for review as their own event types', async () => {
+    const d = await lithicDriver(h);
+    expect((await d.authorize('J1', 1_000)).body).toMatchObject({ result: 'APPROVED' });
+    await d.decided('J1', true, 1_000);
+    // Lithic's AUTHORIZATION_ADVICE carries the new total: the hold grows by 1 500.
+    await d.sendEntry('J1', lithicEvent('AUTHORIZATION_ADVICE', 2_500));
+    await eventually(async () => (await books(h, d)).balances.held === 2_500);
+    // A return reversal: no rule applies it; it is flagged for an operator.
+    await d.sendEntry('J2', lithicEvent('RETURN_REVERSAL', 300));
+    const types = async () =>
+      (await h.knex('transaction_events').where({ tenantId: d.t.id, cardId: d.card.id })).map((e) => e.type);
+    await eventually(async () => (await types()).includes('transaction_review'));
+    expect(await types()).toEqual(expect.arrayContaining(['authorization_adjustment', 'transaction_review']));
+    const flagged = (await books(h, d)).transactions.filter((x) =>
+      (x.flags as string[]).includes('manual_review'),
+    );
+    expect(flagged).toHaveLength(1);
   });
 });

@@ -359,7 +359,14 @@ export async function stripeDriver(
 export async function lithicDriver(
   h: Harness,
   o: { controls?: Record<string, unknown>; policy?: Partial<ProgramPolicy> } = {},
-): Promise<PartnerDriver & { secrets: { events: string; asa: string }; sub: { id: string; url: string } }> {
+): Promise<
+  PartnerDriver & {
+    secrets: { events: string; asa: string };
+    sub: { id: string; url: string };
+    /** Any further entry of a transaction's `events[]`, sent with all before it. */
+    sendEntry(tx: string, e: Lithic.Transaction.Event): Promise<void>;
+  }
+> {
   const { t, card } = await storyCard(h, o.controls, o.policy);
   const secrets = { events: lithicSecret(), asa: lithicSecret() };
   const sub = await connectPartner(h, t, 'lithic', {
@@ -400,6 +407,7 @@ export async function lithicDriver(
     card: { id: card.id, partnerCardId },
     secrets,
     sub,
+    sendEntry: entry,
     async authorize(tx, amount, opts = {}) {
       const raw = JSON.stringify(
         lithicAsa(
