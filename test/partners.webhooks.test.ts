@@ -82,6 +82,25 @@ describe('connecting a real partner', () => {
     expect(generated.body.apiKeyLast4).toBe('abcd');
   });
 
+  it('changes the API key, base URL and version without showing the key', async () => {
+    const d = await stripeDriver(h);
+    const key = `sk_test_${crypto.randomBytes(8).toString('hex')}9876`;
+    const patched = await h.request('PATCH', `/admin/partners/stripe/subscriptions/${d.sub.id}`, {
+      key: d.t.operatorKey,
+      body: { apiKey: key, apiBaseUrl: 'https://api.stripe.com', stripeVersion: '2026-10-28.endive' },
+    });
+    expect(patched).toMatchObject({
+      status: 200,
+      body: { apiKeyLast4: '9876', apiBaseUrl: 'https://api.stripe.com', stripeVersion: '2026-10-28.endive' },
+    });
+    expect(JSON.stringify(patched.body)).not.toContain(key);
+    const empty = await h.request('PATCH', `/admin/partners/stripe/subscriptions/${d.sub.id}`, {
+      key: d.t.operatorKey,
+      body: {},
+    });
+    expect(empty.status).toBe(400);
+  });
+
   it('answers an unknown partner with 404 and bad settings with 400, never 500', async () => {
     const t = await newTenant(h);
     for (const partner of ['visa', '__proto__', 'constructor', 'toString'])
