@@ -321,6 +321,24 @@ describe('synchronous answers', () => {
   });
 });
 
+describe('the partner’s deadline', () => {
+  it('answers Stripe inside its 2 s even when the program would wait longer and the card cannot answer', async () => {
+    const d = await stripeDriver(h, {
+      policy: { authorizationTimeoutMs: 5_000, standInDecision: 'decline' },
+    });
+    await h.stopWorker();
+    let reply: Awaited<ReturnType<typeof d.authorize>>;
+    try {
+      reply = await d.authorize('D1', 1_000);
+    } finally {
+      await h.startWorker();
+    }
+    expect(reply.status).toBe(200);
+    expect(reply.ms).toBeLessThan(2_000);
+    expect(reply.body).toEqual({ approved: false, metadata: { vcn_decline_code: 'STAND_IN' } });
+  });
+});
+
 describe('what real partners add to the books', () => {
   it('records a partner-decided hold change and a record for review as their own event types', async () => {
     const d = await lithicDriver(h);

@@ -187,6 +187,12 @@ export interface PartnerAdapter {
   /** The event types a new subscription receives (its default `eventTypes`). */
   readonly eventTypes: readonly string[];
   /**
+   * How long the partner waits for the answer to an authorization request (ms; Stripe 2 s, Lithic
+   * 3 s recommended): the program's own `authorizationTimeoutMs` is cut to it. Absent: the
+   * program's alone.
+   */
+  readonly answerDeadlineMs?: number;
+  /**
    * Set for a partner the platform provisions itself (the sandbox, which plays its partner inside
    * the platform): every new tenant gets a webhook subscription with it, and these are the fields
    * that subscription adds to the tenant's credentials (api.md "Local credentials").

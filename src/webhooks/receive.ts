@@ -41,6 +41,7 @@ export async function receiveDelivery(
       event: sync.event,
       cardId: sync.cardId,
       fresh: sync.fresh,
+      ...(sync.adapter.answerDeadlineMs ? { partnerDeadlineMs: sync.adapter.answerDeadlineMs } : {}),
       ...(req.replayOf ? { replay: true } : { receivedAtMs: req.receivedAtMs }),
     },
     timing,
