@@ -291,6 +291,17 @@ describe('synchronous answers', () => {
     expect(readAnswer('lithic', asa, 25_000)).toEqual({ approved: true, amount: 20_000 });
   });
 
+  it('takes a Stripe request on an authorization already holding money as an increment', async () => {
+    const d = await stripeDriver(h); // 20 000 all time
+    expect((await d.authorize('I1', 15_000)).body).toEqual({ approved: true });
+    await d.decided('I1', true, 15_000);
+    expect((await d.increment('I1', 4_000, 15_000)).body).toEqual({ approved: true });
+    const over = await d.increment('I1', 2_000, 19_000);
+    expect(over.body).toEqual({ approved: false, metadata: { vcn_decline_code: 'EXCEEDS_SPENDING_LIMIT' } });
+    await eventually(async () => (await books(h, d)).balances.held === 19_000);
+    expect((await books(h, d)).transactions).toHaveLength(1);
+  });
+
   it('approves what the user’s weekly cap leaves, where the partner lets it', async () => {
     const d = await stripeDriver(h, { policy: { weeklySpendLimitPerUser: 6_000 } });
     const partial = await d.authorize('W1', 9_000, { partialApproval: true });

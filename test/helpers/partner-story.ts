@@ -194,7 +194,15 @@ export const stripeSecret = (): string => `whsec_${crypto.randomBytes(24).toStri
 export async function stripeDriver(
   h: Harness,
   o: { controls?: Record<string, unknown>; secret?: string; policy?: Partial<ProgramPolicy> } = {},
-): Promise<PartnerDriver & { sub: { id: string; url: string }; secret: string; sendRaw: typeof sendRaw }> {
+): Promise<
+  PartnerDriver & {
+    sub: { id: string; url: string };
+    secret: string;
+    sendRaw: typeof sendRaw;
+    /** A further `.request` on an authorization holding `holding`: an increment of `amount`. */
+    increment(tx: string, amount: number, holding: number): Promise<Reply>;
+  }
+> {
   const { t, card } = await storyCard(h, o.controls, o.policy);
   const secret = o.secret ?? stripeSecret();
   const sub = await connectPartner(h, t, 'stripe', { signingSecret: secret, apiKey: 'sk_test_story4242' });
@@ -249,6 +257,23 @@ export async function stripeDriver(
       return sendRaw(raw);
     },
     redeliverAuthorize: (tx) => sendRaw(raws.get(tx)!),
+    increment(tx, amount, holding) {
+      const object = stripeAuthorization({
+        id: auth(tx),
+        card: issuing,
+        amount: holding,
+        approved: true,
+        pending_request: pendingRequest(amount),
+      });
+      return sendRaw(
+        stripeBody(
+          stripeEvent('issuing_authorization.request', object, {
+            id: `evt_${crypto.randomBytes(10).toString('hex')}`,
+            created: now(),
+          }),
+        ),
+      );
+    },
     async decided(tx, approved, amount) {
       amounts.set(tx, approved ? amount : 0);
       await event(
