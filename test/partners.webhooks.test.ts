@@ -350,6 +350,26 @@ describe('the partner’s deadline', () => {
   });
 });
 
+describe('Stripe deciding without us', () => {
+  it('books what Stripe did when our answer came too late for it (webhook_timeout)', async () => {
+    const d = await stripeDriver(h, { policy: { standInDecision: 'decline' } });
+    await h.stopWorker();
+    try {
+      expect((await d.authorize('T1', 3_000)).body).toEqual({
+        approved: false,
+        metadata: { vcn_decline_code: 'STAND_IN' },
+      });
+    } finally {
+      await h.startWorker();
+    }
+    // Stripe did not get it in time and approved by its Dashboard default: its decision stands.
+    await d.decided('T1', true, 3_000, 'webhook_timeout');
+    await eventually(async () => (await books(h, d)).balances.held === 3_000, 20_000);
+    const [tx] = (await books(h, d)).transactions;
+    expect(tx!.flags).toEqual(expect.arrayContaining(['partner_override']));
+  });
+});
+
 describe('what real partners add to the books', () => {
   it('records a partner-decided hold change and a record for review as their own event types', async () => {
     const d = await lithicDriver(h);

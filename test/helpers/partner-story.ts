@@ -10,6 +10,7 @@
  */
 import crypto from 'node:crypto';
 import type Lithic from 'lithic';
+import type Stripe from 'stripe';
 import type { ProgramPolicy } from '../../src/domain/policy';
 import type { Harness } from './harness';
 import { cardBody, newTenant, newUser, uniq, type TestTenant } from './fixtures';
@@ -52,7 +53,13 @@ export interface PartnerDriver {
   /** The same request's exact bytes again (a partner's retry). */
   redeliverAuthorize(tx: string): Promise<Reply>;
   /** What the partner says after its decision (Stripe `.created`, Lithic's AUTHORIZATION entry). */
-  decided(tx: string, approved: boolean, amount: number): Promise<void>;
+  decided(
+    tx: string,
+    approved: boolean,
+    amount: number,
+    /** Stripe: why (`request_history[].reason`; default webhook_approved / webhook_declined). */
+    reason?: Stripe.Issuing.Authorization.RequestHistory.Reason,
+  ): Promise<void>;
   capture(tx: string, amount: number): Promise<void>;
   reverse(tx: string, amount: number): Promise<void>;
   expire(tx: string): Promise<void>;
@@ -274,7 +281,7 @@ export async function stripeDriver(
         ),
       );
     },
-    async decided(tx, approved, amount) {
+    async decided(tx, approved, amount, reason) {
       amounts.set(tx, approved ? amount : 0);
       await event(
         'issuing_authorization.created',
@@ -285,7 +292,7 @@ export async function stripeDriver(
           approved,
           pending_request: null,
           request_history: [
-            requestHistory(amount, approved, approved ? 'webhook_approved' : 'webhook_declined'),
+            requestHistory(amount, approved, reason ?? (approved ? 'webhook_approved' : 'webhook_declined')),
           ],
         }),
       );
