@@ -41,6 +41,8 @@ export interface SubscriptionSecrets {
   current: string;
   previous?: string | null;
   authorization?: string | null;
+  /** The previous authorization secret during its 24 h overlap after the partner rotated it. */
+  previousAuthorization?: string | null;
 }
 
 // ---- inbound --------------------------------------------------------------------------------------
@@ -184,6 +186,12 @@ export interface PartnerAdapter {
   readonly name: string;
   /** The event types a new subscription receives (its default `eventTypes`). */
   readonly eventTypes: readonly string[];
+  /**
+   * How long the partner waits for the answer to an authorization request (ms; Stripe 2 s, Lithic
+   * 3 s recommended): the program's own `authorizationTimeoutMs` is cut to it. Absent: the
+   * program's alone.
+   */
+  readonly answerDeadlineMs?: number;
   /**
    * Set for a partner the platform provisions itself (the sandbox, which plays its partner inside
    * the platform): every new tenant gets a webhook subscription with it, and these are the fields

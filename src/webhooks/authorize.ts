@@ -157,6 +157,8 @@ export async function authorizeWithDeadline(
     replay?: boolean;
     /** The event id was stored for the first time (see AuthorizeInput.fresh). */
     fresh?: boolean;
+    /** How long the partner waits (its adapter's `answerDeadlineMs`): the program's timeout is cut to it. */
+    partnerDeadlineMs?: number;
   },
   /** Filled with where the time went (ms): the card's answer, and the API's write of it. */
   timing: { card?: number; write?: number } = {},
@@ -188,7 +190,8 @@ export async function authorizeWithDeadline(
   }
   const policy = await deadlineRules(knex, req.tenantId);
   // The partner's clock started when its request arrived; the stand-in's own writes need a little.
-  const answerBy = (req.receivedAtMs ?? Date.now()) + policy.authorizationTimeoutMs - ANSWER_MARGIN_MS;
+  const timeoutMs = Math.min(policy.authorizationTimeoutMs, req.partnerDeadlineMs ?? Infinity);
+  const answerBy = (req.receivedAtMs ?? Date.now()) + timeoutMs - ANSWER_MARGIN_MS;
   const deadlineAt = answerBy - STAND_IN_WRITE_MS;
   const handle = deps.temporal.workflow.getHandle(cardWorkflowId(req.tenantId, req.cardId));
   const started = performance.now();
@@ -204,6 +207,9 @@ export async function authorizeWithDeadline(
           // Past it the card refuses the request unseen: the stand-in is the answer by then.
           ...(req.replay ? {} : { deadlineAtMs: deadlineAt }),
           ...(req.fresh ? { fresh: true } : {}),
+          // The partner's adapter formats the answer with the approved amount (a partial approval
+          // where the partner allows one); a replay's answer is heard by no one.
+          ...(req.replay ? {} : { answersPartial: true }),
         },
       ],
     });
@@ -286,10 +292,7 @@ export async function authorizeWithDeadline(
   const details = {
     standIn: true,
     decision: standIn,
-    reason:
-      first === 'late'
-        ? `no decision within ${policy.authorizationTimeoutMs} ms`
-        : String((first as { err: unknown }).err),
+    reason: first === 'late' ? `no decision within ${timeoutMs} ms` : String((first as { err: unknown }).err),
   };
   const written = STAND_IN.run(knex, {
     ...outcomeBindings({

@@ -27,6 +27,8 @@ export function createStripeAdapter(opts: { clients?: StripeClients } = {}): Str
   const clients = opts.clients ?? new StripeClients();
   return {
     name: STRIPE,
+    // Stripe's real-time authorization deadline (partners.md §2.2).
+    answerDeadlineMs: 2_000,
     eventTypes: STRIPE_EVENT_TYPES,
     verify: verifyStripe,
     normalize: (delivery) => normalizeStripe(delivery.rawBody),
