@@ -6,13 +6,14 @@ import { moneyEventKey, moneyTransactionId, writeMoneyEvent } from '../cards/mon
 import { reserveUserSpend, type ReserveUserSpendInput } from '../cards/user-spend';
 import { Card, User } from '../db/models';
 import { reserveIssuance } from '../issuance/reserve';
-import { getPartner, type PartnerRegistry } from '../partners/adapter';
+import { getPartner, hasPartner, type PartnerRegistry } from '../partners/adapter';
 import { currentPolicy } from '../policies/current';
 import { storeCardSecret } from '../vault/card-vault';
 import type { Vault } from '../vault/vault';
 import { claimParkedHandoffs } from '../webhooks/outbox';
 import { recordOutcome } from '../webhooks/outcomes';
 import { openCredentials } from '../webhooks/subscriptions';
+import type { CreatePartnerCardInput } from '../partners/adapter';
 import type {
   CreateAtPartnerInput,
   CreateAtPartnerResult,
@@ -27,6 +28,34 @@ import type {
   UpdateCardControlsInput,
   UpdateCardExpiryInput,
 } from '../domain/card-records';
+
+/** The card's holder as the partner is told of them, with the cardholder it made for them before. */
+function holderOf(user: User, partner: string): NonNullable<CreatePartnerCardInput['holder']> {
+  return {
+    userId: user.id,
+    name: user.name,
+    email: user.email,
+    region: user.region,
+    ...(user.billingAddress ? { billingAddress: user.billingAddress } : {}),
+    partnerCardholderId: user.partnerCardholders?.[partner] ?? null,
+  };
+}
+
+/** Keeps the partner's cardholder id on the user (the first one stays if two cards raced). */
+async function rememberCardholder(
+  trx: Knex.Transaction,
+  user: User,
+  partner: string,
+  cardholderId: string,
+): Promise<void> {
+  if (user.partnerCardholders?.[partner] === cardholderId) return;
+  await trx.raw(
+    `UPDATE users SET partner_cardholders = jsonb_build_object(?::text, ?::text) || partner_cardholders,
+            updated_at = now()
+      WHERE tenant_id = ? AND id = ?`,
+    [partner, cardholderId, user.tenantId, user.id],
+  );
+}
 
 export interface CardActivityDeps {
   knex: Knex;
@@ -45,7 +74,11 @@ export function createCardActivities(deps: CardActivityDeps) {
   return {
     /** Issuance checks and the pending card row (see `reserveIssuance`). */
     async reserveIssuance(input: ReserveIssuanceInput): Promise<ReserveIssuanceResult> {
-      return reserveIssuance(knex, input);
+      return reserveIssuance(knex, input, {
+        needsBillingAddress: (name) =>
+          hasPartner(partners, name) &&
+          getPartner(partners, name).holderRequirements?.billingAddress === true,
+      });
     },
 
     /** Creates the card at the partner and puts its number straight into the vault. Returns no number. */
@@ -64,6 +97,7 @@ export function createCardActivities(deps: CardActivityDeps) {
       }
       Context.current().heartbeat();
       const holder = await User.query(knex).where({ tenantId: card.tenantId, id: card.userId }).first();
+      // The tenant's own connection to the partner (its subscription's sealed key), opened for this call.
       const created = await getPartner(partners, card.partner).createCard(
         await openCredentials(knex, vault, card.tenantId, card.partner),
         {
@@ -71,12 +105,13 @@ export function createCardActivities(deps: CardActivityDeps) {
           platformCardRef: card.id,
           expiresAt: card.expiresAt,
           currency: card.currency,
-          ...(holder
-            ? { holder: { userId: holder.id, name: holder.name, email: holder.email, region: holder.region } }
-            : {}),
+          ...(holder ? { holder: holderOf(holder, card.partner) } : {}),
         },
       );
       await knex.transaction(async (trx) => {
+        // The partner's cardholder (Stripe), made once per user: the user's next card goes under it.
+        if (holder && created.partnerCardholderId)
+          await rememberCardholder(trx, holder, card.partner, created.partnerCardholderId);
         // A partner that does not reveal the number to this program: the card has its last four only.
         const vaultEntryId =
           created.number === null
@@ -224,7 +259,13 @@ export function createCardActivities(deps: CardActivityDeps) {
       if (!card.partnerCardId) return;
       await getPartner(partners, card.partner).updateCardStatus(
         await openCredentials(knex, vault, card.tenantId, card.partner),
-        { programId: card.tenantId, partnerCardId: card.partnerCardId, status: input.status },
+        {
+          programId: card.tenantId,
+          partnerCardId: card.partnerCardId,
+          status: input.status,
+          ...(input.changeKey ? { changeKey: input.changeKey } : {}),
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
       );
     },
   };

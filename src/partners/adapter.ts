@@ -203,6 +203,13 @@ export interface PartnerAdapter {
     readonly secretFields: readonly string[];
   };
 
+  /**
+   * What the partner needs of a card's holder before it issues a card: Stripe files every card
+   * under a cardholder, and a cardholder must have a billing address. Issuance refuses a user
+   * without one (422 USER_BILLING_ADDRESS_REQUIRED) before calling the partner.
+   */
+  readonly holderRequirements?: { billingAddress: boolean };
+
   /** Checks a delivery's signature against the subscription's secrets. `checkTimestamp: false`: an operator's replay of a stored delivery. */
   verify(
     delivery: InboundDelivery,

@@ -14,6 +14,17 @@ const CreateUserSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   email: z.email().max(320).optional(),
   region: Region,
+  /** Where the user's cards are billed: a partner that files cards under cardholders needs it (Stripe). */
+  billingAddress: z
+    .strictObject({
+      line1: z.string().trim().min(1).max(200),
+      line2: z.string().trim().min(1).max(200).optional(),
+      city: z.string().trim().min(1).max(100),
+      state: z.string().trim().min(1).max(10).optional(),
+      postalCode: z.string().trim().min(1).max(20),
+      country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as "US"'),
+    })
+    .optional(),
 });
 
 export function presentUser(u: User) {
@@ -23,6 +34,7 @@ export function presentUser(u: User) {
     name: u.name,
     email: u.email,
     region: u.region,
+    billingAddress: u.billingAddress ?? null,
     status: u.status,
     createdAt: new Date(u.createdAt).toISOString(),
   };
