@@ -41,15 +41,18 @@ function holderOf(user: User, partner: string): NonNullable<CreatePartnerCardInp
   };
 }
 
-/** Keeps the partner's cardholder id on the user (the first one stays if two cards raced). */
+/**
+ * Keeps the partner's cardholder id on the user (the first one stays if two cards raced: Stripe
+ * answers both with the same cardholder anyway, as they share its idempotency key).
+ */
 async function rememberCardholder(
-  trx: Knex.Transaction,
+  db: Knex,
   user: User,
   partner: string,
   cardholderId: string,
 ): Promise<void> {
   if (user.partnerCardholders?.[partner] === cardholderId) return;
-  await trx.raw(
+  await db.raw(
     `UPDATE users SET partner_cardholders = jsonb_build_object(?::text, ?::text) || partner_cardholders,
             updated_at = now()
       WHERE tenant_id = ? AND id = ?`,
@@ -105,13 +108,20 @@ export function createCardActivities(deps: CardActivityDeps) {
           platformCardRef: card.id,
           expiresAt: card.expiresAt,
           currency: card.currency,
-          ...(holder ? { holder: holderOf(holder, card.partner) } : {}),
+          ...(holder
+            ? {
+                holder: {
+                  ...holderOf(holder, card.partner),
+                  keepCardholder: (id: string) => rememberCardholder(knex, holder, card.partner, id),
+                },
+              }
+            : {}),
         },
       );
+      // The partner's cardholder (Stripe), made once per user: the user's next card goes under it.
+      if (holder && created.partnerCardholderId)
+        await rememberCardholder(knex, holder, card.partner, created.partnerCardholderId);
       await knex.transaction(async (trx) => {
-        // The partner's cardholder (Stripe), made once per user: the user's next card goes under it.
-        if (holder && created.partnerCardholderId)
-          await rememberCardholder(trx, holder, card.partner, created.partnerCardholderId);
         // A partner that does not reveal the number to this program: the card has its last four only.
         const vaultEntryId =
           created.number === null

@@ -117,6 +117,12 @@ export interface CreatePartnerCardInput {
     billingAddress?: PartnerAddress;
     /** The partner's cardholder made for this user before (`CreatedPartnerCard.partnerCardholderId`). */
     partnerCardholderId?: string | null;
+    /**
+     * Called with a cardholder the partner just made, before the card is created under it: the
+     * caller keeps it on the user, so a retried creation reuses it (and sends the card's create
+     * with the very same body under its idempotency key).
+     */
+    keepCardholder?(partnerCardholderId: string): Promise<void>;
   };
 }
 

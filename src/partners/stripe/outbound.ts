@@ -67,6 +67,7 @@ export async function createStripeCard(
       { idempotencyKey: stripeIdempotencyKeys.cardholder(holder.userId) },
     );
     cardholderId = cardholder.id;
+    await holder.keepCardholder?.(cardholderId);
   }
   const card = await stripe.issuing.cards.create(
     {
