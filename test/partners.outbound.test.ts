@@ -11,6 +11,7 @@ import Stripe from 'stripe';
 import type { StripeMockHandle } from '../src/infra/stripe-mock';
 import { startHarness, type Harness } from './helpers/harness';
 import { cardBody, newTenant, uniq, type TestTenant } from './helpers/fixtures';
+import { partnerTenant as connectPartner } from './helpers/partner-tenant';
 import { startLithicFake, type LithicFake } from './helpers/lithic-fake';
 import { startRecordingProxy, startTestStripeMock, type RecordingProxy } from './helpers/stripe-mock';
 import { eventually } from './helpers/wait';
@@ -43,7 +44,10 @@ afterAll(async () => {
   await h?.stop();
 });
 
-beforeEach(() => proxy.clear());
+beforeEach(() => {
+  proxy.clear();
+  proxy.unstub();
+});
 
 async function ok<T = any>(p: Promise<{ status: number; body: T }>, status = 200): Promise<T> {
   const r = await p;
@@ -51,30 +55,11 @@ async function ok<T = any>(p: Promise<{ status: number; body: T }>, status = 200
   return r.body;
 }
 
-/** A tenant whose policy issues at `partner`, connected to it by a subscription with these credentials. */
-async function partnerTenant(partner: string, subscription: Record<string, unknown>): Promise<TestTenant> {
-  const t = await newTenant(h);
-  await ok(h.request('PATCH', '/admin/policy', { key: t.operatorKey, body: { partner } }));
-  // SHIM until the subscriptions API takes credentials: seal them straight into the row.
-  const { apiKey, apiBaseUrl } = subscription as { apiKey: string; apiBaseUrl: string };
-  const sub = await ok(
-    h.request('POST', `/admin/partners/${partner}/subscriptions`, {
-      key: t.operatorKey,
-      body: {},
-      headers: { 'idempotency-key': uniq('sub') },
-    }),
-    201,
-  );
-  await h
-    .knex('partner_subscriptions')
-    .where({ id: sub.id })
-    .update({ apiKeyEncrypted: h.vault.sealString(apiKey, `partner-api-key:${t.id}:${sub.id}`), apiBaseUrl });
-  return t;
-}
+const partnerTenant = async (partner: string, credentials: { apiKey: string; apiBaseUrl: string }) =>
+  (await connectPartner(h, partner, credentials)).tenant;
 
 const stripeTenant = () =>
   partnerTenant('stripe', {
-    signingSecret: `whsec_${uniq('stripe')}`,
     apiKey: STRIPE_TEST_KEY,
     apiBaseUrl: proxy.url,
   });
@@ -252,8 +237,6 @@ describe('issuance at Stripe (stripe-mock)', () => {
 describe('issuance at Lithic (the fake cards API)', () => {
   const lithicTenant = () =>
     partnerTenant('lithic', {
-      signingSecret: `whsec_${Buffer.from(uniq('events')).toString('base64')}`,
-      authorizationSigningSecret: `whsec_${Buffer.from(uniq('asa')).toString('base64')}`,
       apiKey: lithic.apiKey,
       apiBaseUrl: lithic.url,
     });

@@ -36,6 +36,8 @@ export interface RecordingProxy {
   callsTo(method: string, path: string | RegExp): RecordedCall[];
   /** Answers calls the stub takes (a non-null answer) itself; later stubs are asked first. */
   stub(stub: Stub): void;
+  /** Forgets every stub: all calls go to stripe-mock again. */
+  unstub(): void;
   clear(): void;
   close(): Promise<void>;
 }
@@ -126,9 +128,11 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
     stub: (stub) => {
       stubs.unshift(stub);
     },
+    unstub: () => {
+      stubs.length = 0;
+    },
     clear: () => {
       calls.length = 0;
-      stubs.length = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
