@@ -8,7 +8,11 @@
  * is served by the recording proxy in front of it: list pages built from objects typed with the
  * SDK's types, filtered and paged as Stripe's API does. Everything else (the card's creation) goes
  * through to stripe-mock. The test asserts on what the platform asked for and on its own books.
+ *
+ * A Lithic tenant goes the same way, its listings read through the `lithic` SDK from the fake of
+ * Lithic's API.
  */
+import crypto from 'node:crypto';
 import { startHarness, type Harness } from './helpers/harness';
 import { cardBody, uniq } from './helpers/fixtures';
 import { partnerTenant, type PartnerTenant } from './helpers/partner-tenant';
@@ -28,6 +32,8 @@ import {
   stripeListing,
   type RecordingProxy,
 } from './helpers/stripe-mock';
+import { startLithicFake, type LithicFake } from './helpers/lithic-fake';
+import { lithicEvent, lithicTransaction } from './helpers/lithic-fixtures';
 import { eventually } from './helpers/wait';
 import type Stripe from 'stripe';
 import type { StripeMockHandle } from '../src/infra/stripe-mock';
@@ -37,12 +43,14 @@ jest.setTimeout(120_000);
 let h: Harness;
 let mock: StripeMockHandle;
 let proxy: RecordingProxy;
+let lithic: LithicFake;
 
 beforeAll(async () => {
   // Pages of one record and one slice: the transaction listing takes two pages.
-  [h, mock] = await Promise.all([
+  [h, mock, lithic] = await Promise.all([
     startHarness({ reconciliation: { pageSize: 1, slices: 1 } }),
     startTestStripeMock(),
+    startLithicFake(),
   ]);
   proxy = await startRecordingProxy(mock.url);
 }, 300_000);
@@ -50,6 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await proxy?.close();
   await mock?.stop();
+  await lithic?.close();
   await h?.stop();
 });
 
@@ -71,11 +80,11 @@ async function deliver(p: PartnerTenant, event: object) {
   });
 }
 
-async function reconcile(p: PartnerTenant, body: Record<string, unknown>) {
+async function reconcile(p: PartnerTenant, body: Record<string, unknown>, partner = 'stripe') {
   const started = await ok(
     h.request('POST', '/admin/reconciliations', {
       key: p.tenant.operatorKey,
-      body: { partner: 'stripe', ...body },
+      body: { partner, ...body },
     }),
     202,
   );
@@ -221,4 +230,51 @@ it('finds the captures Stripe reports and the platform never received, and heals
   expect((await transactions()).find((r) => r.partnerTransactionId === authorizationId).capturedAmount).toBe(
     2500,
   );
+});
+
+it('reads a Lithic tenant’s listings through the SDK and finds the transaction it never heard of', async () => {
+  const p = await partnerTenant(h, 'lithic', { apiKey: lithic.apiKey, apiBaseUrl: lithic.url });
+  const t = p.tenant;
+  const u = await ok(
+    h.request('POST', '/v1/users', {
+      key: t.appKey,
+      body: { externalId: uniq('ext'), name: 'Jenny Rosen', region: 'US-CA' },
+    }),
+    201,
+  );
+  const card = await ok(
+    h.request('POST', '/v1/cards', {
+      key: t.appKey,
+      body: cardBody(u.id),
+      headers: { 'idempotency-key': uniq('idem') },
+    }),
+    201,
+  );
+  const at = (agoMs: number) => new Date(Date.now() - agoMs).toISOString();
+  const tx = lithicTransaction(
+    [
+      lithicEvent('AUTHORIZATION', 1_000, { created: at(600_000) }),
+      lithicEvent('CLEARING', 1_000, { created: at(300_000) }),
+    ],
+    {
+      token: crypto.randomUUID(),
+      card_token: card.partnerCardId,
+      created: at(600_000),
+      status: 'SETTLED',
+    },
+  );
+  lithic.addTransaction(tx);
+  const before = lithic.calls.length;
+
+  const run = await reconcile(
+    p,
+    { from: at(3_600_000), to: new Date().toISOString(), autoHeal: false },
+    'lithic',
+  );
+  expect((run.discrepancies as any[]).map((d) => [d.category, d.partnerTransactionId])).toEqual([
+    ['missing_internal_transaction', tx.token],
+  ]);
+  const listings = lithic.calls.slice(before).filter((c) => c.method === 'GET');
+  expect(listings.some((c) => c.path === '/v1/cards')).toBe(true);
+  expect(listings.filter((c) => c.path === '/v1/transactions').map((c) => c.query.page_size)).toContain('1');
 });
