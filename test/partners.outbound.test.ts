@@ -55,7 +55,7 @@ async function ok<T = any>(p: Promise<{ status: number; body: T }>, status = 200
   return r.body;
 }
 
-const partnerTenant = async (partner: string, credentials: { apiKey: string; apiBaseUrl: string }) =>
+const partnerTenant = async (partner: string, credentials: Parameters<typeof connectPartner>[2]) =>
   (await connectPartner(h, partner, credentials)).tenant;
 
 const stripeTenant = () =>
@@ -239,6 +239,7 @@ describe('issuance at Lithic (the fake cards API)', () => {
     partnerTenant('lithic', {
       apiKey: lithic.apiKey,
       apiBaseUrl: lithic.url,
+      authorizationSigningSecret: `whsec_${Buffer.from(uniq('asa')).toString('base64')}`,
     });
 
   it('creates a virtual card under the Idempotency-Key header, needing no billing address', async () => {
