@@ -37,6 +37,7 @@ import { lithicEvent, lithicTransaction } from './helpers/lithic-fixtures';
 import { eventually } from './helpers/wait';
 import type Stripe from 'stripe';
 import type { StripeMockHandle } from '../src/infra/stripe-mock';
+import { describeReconciliationSchedule } from '../src/reconciliation/runs';
 
 jest.setTimeout(120_000);
 
@@ -103,6 +104,9 @@ it('finds the captures Stripe reports and the platform never received, and heals
     apiBaseUrl: proxy.url,
   });
   const t = p.tenant;
+  // Choosing Stripe for new cards put the tenant's reconciliation schedule with Stripe in place.
+  const schedule = await describeReconciliationSchedule(h.temporal, t.id, 'stripe');
+  expect(schedule?.memo).toEqual({ tenantId: t.id, partner: 'stripe' });
   const u = await ok(
     h.request('POST', '/v1/users', {
       key: t.appKey,

@@ -3,6 +3,8 @@ import type { ApiKeyRole } from '../domain/auth';
 import { DomainError } from '../domain/errors';
 import type { ProgramPolicy } from '../domain/policy';
 import { hasPartner, type PartnerRegistry } from '../partners/adapter';
+import { ensureReconciliationSchedule } from '../reconciliation/runs';
+import type { TenantDeps } from '../tenants/create';
 import { currentPolicy, type Policy } from './current';
 import { writePolicyVersion } from './versions';
 
@@ -34,7 +36,12 @@ export function assertRegisteredPartner(partners: PartnerRegistry, partner: stri
  * money limit above the approval threshold needs an approver.
  */
 export async function changePolicy(
-  deps: { knex: Knex; partners: PartnerRegistry },
+  deps: {
+    knex: Knex;
+    partners: PartnerRegistry;
+    /** Where a new partner's reconciliation schedule is put (absent: `npm run reconcile:schedule` does it). */
+    reconciliation?: TenantDeps['reconciliation'];
+  },
   input: {
     tenantId: string;
     patch: Partial<ProgramPolicy>;
@@ -45,7 +52,7 @@ export async function changePolicy(
   const { tenantId, patch } = input;
   if (Object.keys(patch).length === 0) throw new DomainError('VALIDATION_FAILED', 'nothing to change');
   if (patch.partner !== undefined) assertRegisteredPartner(deps.partners, patch.partner);
-  return deps.knex.transaction(async (trx) => {
+  const changed = await deps.knex.transaction(async (trx) => {
     await trx('tenants').where({ id: tenantId }).forUpdate().first();
     const { version, policy } = await currentPolicy(trx, tenantId);
     const raised = limitsRaisedAboveThreshold(policy, patch);
@@ -68,4 +75,20 @@ export async function changePolicy(
       .update({ policyVersion: version + 1, updatedAt: trx.fn.now() });
     return { version: version + 1 };
   });
+  // The partner new cards go to has its cards reconciled too, on the tenant's schedule with it.
+  const rec = deps.reconciliation;
+  if (patch.partner !== undefined && rec) {
+    try {
+      await ensureReconciliationSchedule(
+        { knex: deps.knex, temporal: rec.temporal, taskQueue: rec.taskQueue, settings: rec.settings },
+        { tenantId, partner: patch.partner },
+      );
+    } catch (err) {
+      rec.log.warn(
+        { err: String(err), tenantId, partner: patch.partner },
+        'reconciliation schedule not created',
+      );
+    }
+  }
+  return changed;
 }

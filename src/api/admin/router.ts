@@ -101,12 +101,23 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { reason, ...patch } = bodyOf(c, PolicyPatchSchema);
-    const { version } = await changePolicy(deps, {
-      tenantId,
-      patch,
-      reason,
-      by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
-    });
+    const { version } = await changePolicy(
+      {
+        ...deps,
+        reconciliation: {
+          temporal: deps.temporal,
+          taskQueue: deps.cards.taskQueue,
+          settings: deps.config.reconciliation,
+          log: ctx.state.log,
+        },
+      },
+      {
+        tenantId,
+        patch,
+        reason,
+        by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
+      },
+    );
     const saved = await TenantPolicy.query(knex).findById([tenantId, version]).throwIfNotFound();
     ctx.body = presentPolicy(saved);
   });
