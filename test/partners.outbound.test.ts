@@ -8,7 +8,9 @@
  * its cards are read back.
  */
 import Stripe from 'stripe';
+import { cardWorkflowId } from '../src/domain/ids';
 import type { StripeMockHandle } from '../src/infra/stripe-mock';
+import { derivedId } from '../src/lib/ids';
 import { startHarness, type Harness } from './helpers/harness';
 import { cardBody, newTenant, uniq, type TestTenant } from './helpers/fixtures';
 import { partnerTenant as connectPartner } from './helpers/partner-tenant';
@@ -181,6 +183,30 @@ describe('issuance at Stripe (stripe-mock)', () => {
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('USER_BILLING_ADDRESS_REQUIRED');
     expect(proxy.calls).toEqual([]);
+  });
+
+  it('fails issuance at once, without retries, when the subscription has no API key', async () => {
+    const t = (await connectPartner(h, 'stripe', { apiKey: STRIPE_TEST_KEY, apiBaseUrl: proxy.url })).tenant;
+    await h
+      .knex('partner_subscriptions')
+      .where({ tenantId: t.id, partner: 'stripe' })
+      .update({ apiKeyEncrypted: null });
+    const u = await user(t, { billingAddress });
+    const key = uniq('idem');
+    const res = await issue(t, u.id, key);
+    expect(res.status).toBe(502);
+    expect(res.body.error.code).toBe('PARTNER_UNAVAILABLE');
+    expect(proxy.calls).toEqual([]);
+    const cardId = derivedId('card', t.id, key);
+    const history = await h.temporal.workflow.getHandle(cardWorkflowId(t.id, cardId)).fetchHistory();
+    const started = history.events!.filter((e) => e.activityTaskStartedEventAttributes);
+    const failed = history.events!.filter((e) => e.activityTaskFailedEventAttributes);
+    expect(started.map((e) => e.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    expect(failed[0]!.activityTaskFailedEventAttributes!.failure).toMatchObject({
+      message: expect.stringContaining('has no Stripe API key'),
+      applicationFailureInfo: { type: 'PartnerConfigError', nonRetryable: true },
+    });
+    expect((await h.knex('cards').where({ id: cardId }).first()).status).toBe('canceled');
   });
 
   it('issues with Stripe’s last4 and expiry and invents no number: reveal answers 409 CARD_NUMBER_UNAVAILABLE', async () => {

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { recordDecision } from '../admin-actions/decisions';
 import { recordCardEvent } from '../cards/card-events';
 import { moneyEventKey, moneyTransactionId, writeMoneyEvent } from '../cards/money-events';
 import { reserveUserSpend, type ReserveUserSpendInput } from '../cards/user-spend';
 import { Card, User } from '../db/models';
+import { DomainError } from '../domain/errors';
 import { reserveIssuance } from '../issuance/reserve';
 import { getPartner, hasPartner, type PartnerRegistry } from '../partners/adapter';
 import { currentPolicy } from '../policies/current';
@@ -28,6 +29,25 @@ import type {
   UpdateCardControlsInput,
   UpdateCardExpiryInput,
 } from '../domain/card-records';
+
+/**
+ * A partner call that cannot succeed as configured (no subscription with the partner, no API key,
+ * a holder the partner cannot take: `nonRetryable` errors) fails at once, not after every retry:
+ * the card's workflow then decides what the failure means.
+ */
+async function partnerCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DomainError || (err as { nonRetryable?: unknown } | null)?.nonRetryable === true)
+      throw ApplicationFailure.create({
+        message: (err as Error).message,
+        type: (err as Error).name,
+        nonRetryable: true,
+      });
+    throw err;
+  }
+}
 
 /** The card's holder as the partner is told of them, with the cardholder it made for them before. */
 function holderOf(user: User, partner: string): NonNullable<CreatePartnerCardInput['holder']> {
@@ -101,22 +121,24 @@ export function createCardActivities(deps: CardActivityDeps) {
       Context.current().heartbeat();
       const holder = await User.query(knex).where({ tenantId: card.tenantId, id: card.userId }).first();
       // The tenant's own connection to the partner (its subscription's sealed key), opened for this call.
-      const created = await getPartner(partners, card.partner).createCard(
-        await openCredentials(knex, vault, card.tenantId, card.partner),
-        {
-          programId: card.tenantId,
-          platformCardRef: card.id,
-          expiresAt: card.expiresAt,
-          currency: card.currency,
-          ...(holder
-            ? {
-                holder: {
-                  ...holderOf(holder, card.partner),
-                  keepCardholder: (id: string) => rememberCardholder(knex, holder, card.partner, id),
-                },
-              }
-            : {}),
-        },
+      const created = await partnerCall(async () =>
+        getPartner(partners, card.partner).createCard(
+          await openCredentials(knex, vault, card.tenantId, card.partner),
+          {
+            programId: card.tenantId,
+            platformCardRef: card.id,
+            expiresAt: card.expiresAt,
+            currency: card.currency,
+            ...(holder
+              ? {
+                  holder: {
+                    ...holderOf(holder, card.partner),
+                    keepCardholder: (id: string) => rememberCardholder(knex, holder, card.partner, id),
+                  },
+                }
+              : {}),
+          },
+        ),
       );
       // The partner's cardholder (Stripe), made once per user: the user's next card goes under it.
       if (holder && created.partnerCardholderId)
@@ -267,15 +289,18 @@ export function createCardActivities(deps: CardActivityDeps) {
         .first()
         .throwIfNotFound();
       if (!card.partnerCardId) return;
-      await getPartner(partners, card.partner).updateCardStatus(
-        await openCredentials(knex, vault, card.tenantId, card.partner),
-        {
-          programId: card.tenantId,
-          partnerCardId: card.partnerCardId,
-          status: input.status,
-          ...(input.changeKey ? { changeKey: input.changeKey } : {}),
-          ...(input.reason ? { reason: input.reason } : {}),
-        },
+      const partnerCardId = card.partnerCardId;
+      await partnerCall(async () =>
+        getPartner(partners, card.partner).updateCardStatus(
+          await openCredentials(knex, vault, card.tenantId, card.partner),
+          {
+            programId: card.tenantId,
+            partnerCardId,
+            status: input.status,
+            ...(input.changeKey ? { changeKey: input.changeKey } : {}),
+            ...(input.reason ? { reason: input.reason } : {}),
+          },
+        ),
       );
     },
   };
