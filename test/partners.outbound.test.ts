@@ -176,13 +176,29 @@ describe('issuance at Stripe (stripe-mock)', () => {
     );
   });
 
-  it('refuses a user without a billing address before calling Stripe', async () => {
+  it('refuses a user without a billing address before calling Stripe, and issues once one is given', async () => {
     const t = await stripeTenant();
     const u = await user(t);
     const res = await issue(t, u.id);
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('USER_BILLING_ADDRESS_REQUIRED');
     expect(proxy.calls).toEqual([]);
+    // Given one, the user gets the card, billed there.
+    const patched = await ok(
+      h.request('PATCH', `/v1/users/${u.id}`, { key: t.appKey, body: { billingAddress } }),
+    );
+    expect(patched.billingAddress).toEqual(billingAddress);
+    const bad = await h.request('PATCH', `/v1/users/${u.id}`, {
+      key: t.appKey,
+      body: { billingAddress: { ...billingAddress, country: 'USA' } },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+    await ok(issue(t, u.id), 201);
+    expect(proxy.callsTo('POST', '/v1/issuing/cardholders')[0]!.form).toMatchObject({
+      'billing[address][line1]': '123 Fake St',
+      'billing[address][country]': 'US',
+    });
   });
 
   it('fails issuance at once, without retries, when the subscription has no API key', async () => {
