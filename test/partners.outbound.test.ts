@@ -89,8 +89,12 @@ const issue = (t: TestTenant, userId: string, idempotencyKey = uniq('idem')) =>
     headers: { 'idempotency-key': idempotencyKey },
   });
 
-const change = (t: TestTenant, cardId: string, transition: 'freeze' | 'unfreeze' | 'cancel') =>
-  ok(h.request('POST', `/v1/cards/${cardId}/${transition}`, { key: t.appKey, body: {} }));
+const change = (
+  t: TestTenant,
+  cardId: string,
+  transition: 'freeze' | 'unfreeze' | 'cancel',
+  body: { reason?: string } = {},
+) => ok(h.request('POST', `/v1/cards/${cardId}/${transition}`, { key: t.appKey, body }));
 
 describe('issuance at Stripe (stripe-mock)', () => {
   it('creates the cardholder once per user and each card under a deterministic idempotency key', async () => {
@@ -273,6 +277,18 @@ describe('issuance at Stripe (stripe-mock)', () => {
     const keys = updates.map((c) => c.idempotencyKey);
     for (const key of keys) expect(key).toMatch(new RegExp(`^vcn:status:${card.partnerCardId}:t[0-9]+$`));
     expect(new Set(keys).size).toBe(3);
+  });
+
+  it('tells Stripe a card canceled as lost, with its cancellation_reason', async () => {
+    const t = await stripeTenant();
+    const u = await user(t, { billingAddress });
+    const card = await ok(issue(t, u.id), 201);
+    await change(t, card.id, 'cancel', { reason: 'lost' });
+    const [update] = await eventually(async () => {
+      const calls = proxy.callsTo('POST', `/v1/issuing/cards/${card.partnerCardId}`);
+      return calls.length ? calls : null;
+    });
+    expect(update).toMatchObject({ form: { status: 'canceled', cancellation_reason: 'lost' }, status: 200 });
   });
 });
 
