@@ -7,14 +7,18 @@ import { reserveUserSpend, type ReserveUserSpendInput } from '../cards/user-spen
 import { Card, User } from '../db/models';
 import { DomainError } from '../domain/errors';
 import { reserveIssuance } from '../issuance/reserve';
-import { getPartner, hasPartner, type PartnerRegistry } from '../partners/adapter';
+import {
+  getPartner,
+  hasPartner,
+  type CreatePartnerCardInput,
+  type PartnerRegistry,
+} from '../partners/adapter';
 import { currentPolicy } from '../policies/current';
 import { storeCardSecret } from '../vault/card-vault';
 import type { Vault } from '../vault/vault';
 import { claimParkedHandoffs } from '../webhooks/outbox';
 import { recordOutcome } from '../webhooks/outcomes';
 import { openCredentials } from '../webhooks/subscriptions';
-import type { CreatePartnerCardInput } from '../partners/adapter';
 import type {
   CreateAtPartnerInput,
   CreateAtPartnerResult,
