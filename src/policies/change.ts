@@ -6,6 +6,8 @@ import { hasPartner, type PartnerRegistry } from '../partners/adapter';
 import { classifyPolicyChange, loosenings, type FieldChange } from '../domain/policy-change';
 import { recordAction } from '../admin-actions/requests';
 import { newId } from '../lib/ids';
+import { ensureReconciliationSchedule } from '../reconciliation/runs';
+import type { TenantDeps } from '../tenants/create';
 import { currentPolicy, type Policy } from './current';
 import { writePolicyVersion } from './versions';
 
@@ -28,7 +30,12 @@ export type PolicyChangeResult =
  * only then is it written. One person alone can no longer switch off every card's controls.
  */
 export async function changePolicy(
-  deps: { knex: Knex; partners: PartnerRegistry },
+  deps: {
+    knex: Knex;
+    partners: PartnerRegistry;
+    /** Where a new partner's reconciliation schedule is put (absent: `npm run reconcile:schedule` does it). */
+    reconciliation?: TenantDeps['reconciliation'];
+  },
   input: {
     tenantId: string;
     patch: Partial<ProgramPolicy>;
@@ -49,6 +56,7 @@ export async function changePolicy(
       createdBy: input.by.keyId,
       reason: input.reason ?? null,
     });
+    if (patch.partner !== undefined) await ensurePartnerSchedule(deps, tenantId, patch.partner);
     return { status: 'applied', version: written.version, changes };
   }
   if (!input.reason?.trim())
@@ -101,4 +109,22 @@ export async function writePolicyChange(
       .update({ policyVersion: version + 1, updatedAt: trx.fn.now() });
     return { version: version + 1 };
   });
+}
+
+/** The partner new cards go to has its cards reconciled too, on the tenant's schedule with it. */
+async function ensurePartnerSchedule(
+  deps: { knex: Knex; reconciliation?: TenantDeps['reconciliation'] },
+  tenantId: string,
+  partner: string,
+): Promise<void> {
+  const rec = deps.reconciliation;
+  if (!rec) return;
+  try {
+    await ensureReconciliationSchedule(
+      { knex: deps.knex, temporal: rec.temporal, taskQueue: rec.taskQueue, settings: rec.settings },
+      { tenantId, partner },
+    );
+  } catch (err) {
+    rec.log.warn({ err: String(err), tenantId, partner }, 'reconciliation schedule not created');
+  }
 }

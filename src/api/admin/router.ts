@@ -102,12 +102,23 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { reason, ...patch } = bodyOf(c, PolicyPatchSchema);
-    const result = await changePolicy(deps, {
-      tenantId,
-      patch,
-      reason,
-      by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
-    });
+    const result = await changePolicy(
+      {
+        ...deps,
+        reconciliation: {
+          temporal: deps.temporal,
+          taskQueue: deps.cards.taskQueue,
+          settings: deps.config.reconciliation,
+          log: ctx.state.log,
+        },
+      },
+      {
+        tenantId,
+        patch,
+        reason,
+        by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
+      },
+    );
     if (result.status === 'pending_approval') {
       // A loosening change: an action waiting for a second principal, written only once approved.
       ctx.status = 202;

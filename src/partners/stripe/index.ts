@@ -30,6 +30,7 @@ export function createStripeAdapter(opts: { clients?: StripeClients } = {}): Str
     // Stripe's real-time authorization deadline (partners.md §2.2).
     answerDeadlineMs: 2_000,
     eventTypes: STRIPE_EVENT_TYPES,
+    holderRequirements: { billingAddress: true },
     verify: verifyStripe,
     normalize: (delivery) => normalizeStripe(delivery.rawBody),
     formatAnswer: (answer, context) => formatStripeAnswer(answer, context),
