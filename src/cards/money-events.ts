@@ -101,6 +101,7 @@ export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput):
       source: input.source,
       transactionId,
       ...(input.decision ? { decision: input.decision } : {}),
+      ...(input.replay ? { replay: true } : {}),
     }),
   });
   return Boolean(rows[0]!.inserted);

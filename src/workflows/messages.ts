@@ -116,6 +116,8 @@ export interface AuthorizeInput {
    * against the database before it is decided.
    */
   fresh?: boolean;
+  /** An operator's replay of a stored request: the outcomes the card writes are marked so. */
+  replay?: boolean;
 }
 
 export interface AuthorizeResult {
