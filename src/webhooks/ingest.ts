@@ -273,7 +273,7 @@ const INGEST_EVENTS = preparedStatement<{ cardId: string | null; queued: number;
          WHERE NOT :synchronous AND NOT :replay AND NOT EXISTS (SELECT 1 FROM k WHERE k.event_id = ev.event_id)
         UNION ALL
         SELECT :tenantId::text, :id::text, 'parked', q.event_id, ev.event_kind, NULL, NULL,
-               CASE WHEN :replay THEN '{"reason":"card not known yet","replay":true}' ELSE '{"reason":"card not known yet"}' END
+               CASE WHEN :replay THEN '{"reason":"card not known yet","replay": true}' ELSE '{"reason":"card not known yet"}' END
           FROM q JOIN ev ON ev.event_id = q.event_id
          WHERE q.status = 'parked'`,
      )})
