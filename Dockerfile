@@ -4,6 +4,7 @@
 #   api:     default CMD  -> node dist/server.js
 #   worker:  command      -> node dist/worker.js
 #   migrate: command      -> node dist/scripts/migrate.js
+#   bootstrap (once):     -> node dist/scripts/bootstrap.js --slug <s> --out <f>
 #
 # Two stages: `build` installs every dependency, compiles dist/ (`npm run build`:
 # tsconfig.build.json, then the workflow bundle dist/workflow-bundle.js, which

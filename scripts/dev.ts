@@ -18,7 +18,7 @@ import {
   type DevCredentials,
 } from '../src/infra/seed';
 import { connectClient } from '../src/temporal/connection';
-import { SetupError } from '../src/infra/postgres';
+import { SetupError } from '../src/infra/postgres-files';
 import { startStack } from '../src/infra/stack';
 import { ensureVaultKey } from '../src/infra/vault-key';
 import { createLogger } from '../src/lib/logger';

@@ -16,7 +16,9 @@ import path from 'node:path';
 import { dataDir } from '../src/infra/paths';
 import type { DevCredentials } from '../src/infra/seed';
 import { NO_CHAOS, type ChaosOptions } from '../src/simulator/courier';
-import { formatReport, reconcilePlayed, runSimulation } from '../src/simulator/simulator';
+import { reconcilePlayed } from '../src/simulator/check';
+import { formatReport } from '../src/simulator/report';
+import { runSimulation } from '../src/simulator/simulator';
 
 const PRESETS: Record<string, ChaosOptions> = {
   none: NO_CHAOS,

@@ -5,7 +5,7 @@
  */
 import { createLogger } from '../src/lib/logger';
 import { resolveTemporalCli } from '../src/infra/temporal-cli';
-import { resolveTemporalServer } from '../src/infra/temporal-cluster';
+import { resolveTemporalServer } from '../src/infra/temporal-server-build';
 
 const log = createLogger({ name: 'temporal-install' });
 

@@ -352,43 +352,112 @@ describe('admin issuance', () => {
 });
 
 describe('program policy', () => {
-  it('versions every change and needs an approver to raise a limit above the threshold', async () => {
+  it('versions every change; a tightening one applies at once, a bad one is refused', async () => {
     const p = await newTenant(h, { overrideApprovalThreshold: 10_000 });
     const v1 = await h.request('GET', '/admin/policy', { key: p.operatorKey });
     expect(v1.body).toMatchObject({
       version: 1,
       policy: { overrideApprovalThreshold: 10_000, timeZone: 'UTC' },
     });
-    const tz = await h.request('PATCH', '/admin/policy', {
+    const lower = await h.request('PATCH', '/admin/policy', {
       key: p.operatorKey,
-      body: { timeZone: 'America/New_York', reason: 'HQ moved' },
+      body: { maxCardSpendLimit: 400_000, blockedMccs: ['7995'], reason: 'tighter pilot' },
     });
-    expect(tz.body).toMatchObject({
+    expect(lower.status).toBe(200);
+    expect(lower.body).toMatchObject({
       version: 2,
-      reason: 'HQ moved',
-      policy: { timeZone: 'America/New_York' },
+      reason: 'tighter pilot',
+      policy: { maxCardSpendLimit: 400_000, blockedMccs: ['7995'] },
     });
-    const raise = await h.request('PATCH', '/admin/policy', {
-      key: p.operatorKey,
-      body: { maxCardSpendLimit: 900_000 },
-    });
-    expect(raise.status).toBe(403);
-    expect(raise.body.error.code).toBe('APPROVER_REQUIRED');
-    const byApprover = await h.request('PATCH', '/admin/policy', {
-      key: p.approverKey,
-      body: { maxCardSpendLimit: 900_000 },
-    });
-    expect(byApprover.body.version).toBe(3);
     expect(
-      (await h.request('GET', '/admin/policy/versions/1', { key: p.operatorKey })).body.policy.timeZone,
-    ).toBe('UTC');
+      (await h.request('GET', '/admin/policy/versions/1', { key: p.operatorKey })).body.policy
+        .maxCardSpendLimit,
+    ).toBe(500_000);
     const bad = await h.request('PATCH', '/admin/policy', {
       key: p.operatorKey,
       body: { timeZone: 'Mars/Olympus' },
     });
     expect(bad.status).toBe(400);
     const other = await h.request('GET', '/admin/policy', { key: t.operatorKey });
-    expect(other.body.policy.timeZone).toBe('UTC');
+    expect(other.body.policy.maxCardSpendLimit).toBe(100_000);
+  });
+
+  it('one person cannot switch off the controls: the stand-in/timeout change waits for a second principal', async () => {
+    const p = await newTenant(h);
+    const attack = { standInDecision: 'approve', authorizationTimeoutMs: 100, reason: 'latency' };
+    // Neither an operator key nor an approver key alone applies a loosening change.
+    for (const key of [p.operatorKey, p.approverKey]) {
+      const res = await h.request('PATCH', '/admin/policy', { key, body: attack });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({
+        id: expect.stringMatching(/^act_/),
+        type: 'change_policy',
+        status: 'pending_approval',
+        subject: { type: 'policy', id: p.id },
+        approvalReasons: [
+          expect.stringMatching(/deadline shortened from 1500 to 100 ms/),
+          expect.stringMatching(/stand-in approves/),
+        ],
+      });
+    }
+    const inForce = await h.request('GET', '/admin/policy', { key: p.operatorKey });
+    expect(inForce.body).toMatchObject({ version: 1, policy: { standInDecision: 'decline' } });
+    // A loosening change needs a reason (it is an admin action).
+    const noReason = await h.request('PATCH', '/admin/policy', {
+      key: p.operatorKey,
+      body: { standInDecision: 'approve' },
+    });
+    expect(noReason.status).toBe(400);
+
+    const asked = await h.request('PATCH', '/admin/policy', { key: p.operatorKey, body: attack });
+    // Another key of the requester's own principal may not approve it.
+    const sameHolder = await h.knex('api_keys').where({ id: asked.body.requestedBy }).first('principal');
+    const ownApprover = (await createApiKey(h.knex, p.id, 'approver', 'my approver', sameHolder.principal))
+      .key;
+    const self = await h.request('POST', `/admin/actions/${asked.body.id}/approve`, {
+      key: ownApprover,
+      body: { note: 'me again' },
+    });
+    expect(self.status).toBe(403);
+    expect(self.body.error.code).toBe('SELF_APPROVAL_FORBIDDEN');
+    expect((await h.request('GET', '/admin/policy', { key: p.operatorKey })).body.version).toBe(1);
+
+    const approved = await h.request('POST', `/admin/actions/${asked.body.id}/approve`, {
+      key: p.approverKey,
+      body: { note: 'checked with the partner' },
+    });
+    expect(approved.status).toBe(200);
+    expect(approved.body).toMatchObject({ status: 'applied', after: { version: 2 } });
+    const applied = await h.request('GET', '/admin/policy', { key: p.operatorKey });
+    expect(applied.body).toMatchObject({
+      version: 2,
+      policy: { standInDecision: 'approve', authorizationTimeoutMs: 100 },
+    });
+    // A second approval of the same action changes nothing.
+    const again = await h.request('POST', `/admin/actions/${asked.body.id}/approve`, {
+      key: p.approverKey,
+      body: { note: 'twice' },
+    });
+    expect(again.status).toBe(409);
+    expect((await h.request('GET', '/admin/policy', { key: p.operatorKey })).body.version).toBe(2);
+  });
+
+  it('a rejected loosening change is never written', async () => {
+    const p = await newTenant(h);
+    const asked = await h.request('PATCH', '/admin/policy', {
+      key: p.operatorKey,
+      body: { regions: ['US', 'MX'], reason: 'expansion' },
+    });
+    expect(asked.status).toBe(202);
+    const rejected = await h.request('POST', `/admin/actions/${asked.body.id}/reject`, {
+      key: p.approverKey,
+      body: { note: 'not yet' },
+    });
+    expect(rejected.body.status).toBe('rejected');
+    expect((await h.request('GET', '/admin/policy', { key: p.operatorKey })).body).toMatchObject({
+      version: 1,
+      policy: { regions: ['US'] },
+    });
   });
 
   it('records the policy version a card was issued under', async () => {

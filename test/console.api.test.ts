@@ -328,8 +328,8 @@ describe('policy history and a change’s approval need', () => {
     const p = await newTenant(h);
     const patch = async (body: Record<string, unknown>, key = p.operatorKey) =>
       h.request('PATCH', '/admin/policy', { key, body });
-    expect((await patch({ holdExpiryDays: 5, reason: 'shorter holds' })).status).toBe(200);
-    expect((await patch({ blockedMccs: ['7995'], standInDecision: 'approve' })).status).toBe(200);
+    expect((await patch({ maxCardSpendLimit: 400_000, reason: 'lower cap' })).status).toBe(200);
+    expect((await patch({ blockedMccs: ['7995'], weeklyCardLimitPerUser: 3 })).status).toBe(200);
     const res = await get(p.operatorKey, '/admin/policy/versions');
     expect(res.status).toBe(200);
     expect(res.body.inForce).toBe(3);
@@ -337,12 +337,12 @@ describe('policy history and a change’s approval need', () => {
     expect(res.body.data[0]).toMatchObject({ inForce: true });
     expect(res.body.data[0].changes).toEqual([
       { field: 'blockedMccs', from: [], to: ['7995'] },
-      { field: 'standInDecision', from: 'decline', to: 'approve' },
+      { field: 'weeklyCardLimitPerUser', from: 10, to: 3 },
     ]);
     expect(res.body.data[1]).toMatchObject({
       inForce: false,
-      reason: 'shorter holds',
-      changes: [{ field: 'holdExpiryDays', from: 7, to: 5 }],
+      reason: 'lower cap',
+      changes: [{ field: 'maxCardSpendLimit', from: 500_000, to: 400_000 }],
     });
     expect(res.body.data[1].createdBy).toMatch(/^key_/);
     // The first version changed everything from nothing.
@@ -353,7 +353,7 @@ describe('policy history and a change’s approval need', () => {
     expect(page1.body.data[0].changes).toEqual(res.body.data[0].changes);
     const page2 = await get(p.operatorKey, `/admin/policy/versions?limit=1&cursor=${page1.body.nextCursor}`);
     expect(page2.body.data.map((v: any) => v.version)).toEqual([2]);
-    expect(page2.body.data[0].changes).toEqual([{ field: 'holdExpiryDays', from: 7, to: 5 }]);
+    expect(page2.body.data[0].changes).toEqual([{ field: 'maxCardSpendLimit', from: 500_000, to: 400_000 }]);
     for (const qs of ['cursor=abc', 'cursor=0', 'limit=-1']) {
       const bad = await get(p.operatorKey, `/admin/policy/versions?${qs}`);
       expect({ qs, status: bad.status }).toEqual({ qs, status: 400 });
@@ -366,7 +366,7 @@ describe('policy history and a change’s approval need', () => {
     expect((await get(p.appKey, '/admin/policy/versions')).status).toBe(403);
   });
 
-  it('POST /admin/policy/preview says what PATCH /admin/policy will refuse an operator', async () => {
+  it('POST /admin/policy/preview says which changes PATCH /admin/policy will send for approval', async () => {
     const p = await newTenant(h);
     const policy = (await get(p.operatorKey, '/admin/policy')).body.policy;
     const preview = (key: string, body: Record<string, unknown>) =>
@@ -377,19 +377,27 @@ describe('policy history and a change’s approval need', () => {
     expect(asOperator.status).toBe(200);
     expect(asOperator.body).toMatchObject({
       needsApprover: true,
-      allowed: false,
+      allowed: true,
       raised: ['maxCardSpendLimit'],
+      approvalReasons: [expect.stringMatching(/largest card limit raised/)],
       changes: [{ field: 'maxCardSpendLimit', from: policy.maxCardSpendLimit, to: raise.maxCardSpendLimit }],
     });
     expect((await preview(p.approverKey, raise)).body).toMatchObject({ needsApprover: true, allowed: true });
-    const refused = await h.request('PATCH', '/admin/policy', { key: p.operatorKey, body: raise });
-    expect(refused.status).toBe(403);
-    expect(refused.body.error.code).toBe('APPROVER_REQUIRED');
+    const pending = await h.request('PATCH', '/admin/policy', {
+      key: p.operatorKey,
+      body: { ...raise, reason: 'bigger cards' },
+    });
+    expect(pending.status).toBe(202);
+    expect(pending.body).toMatchObject({ status: 'pending_approval', type: 'change_policy' });
+    const queue = (await get(p.operatorKey, '/admin/approvals')).body.data;
+    expect(queue.map((a: any) => [a.id, a.approvalReasons])).toEqual([
+      [pending.body.id, [expect.stringMatching(/largest card limit raised/)]],
+    ]);
 
-    const lower = { maxCardSpendLimit: policy.maxCardSpendLimit - 1, holdExpiryDays: 3 };
+    const lower = { maxCardSpendLimit: policy.maxCardSpendLimit - 1, blockedMccs: ['7995'] };
     expect((await preview(p.operatorKey, lower)).body).toMatchObject({ needsApprover: false, allowed: true });
     expect((await h.request('PATCH', '/admin/policy', { key: p.operatorKey, body: lower })).status).toBe(200);
-    // Nothing was written by the previews: the two PATCHes' outcomes alone.
+    // Nothing was written by the previews, nor by the pending change: the tightening PATCH alone.
     expect((await get(p.operatorKey, '/admin/policy')).body.version).toBe(2);
 
     for (const body of [{ holdExpiryDays: 0 }, { nope: 1 }, { maxCardSpendLimit: 1.5 }]) {

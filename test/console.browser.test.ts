@@ -471,21 +471,24 @@ describe('the operators console', () => {
     await visible(marked.getByText('reconciliation', { exact: true }));
   });
 
-  it('shows the policy in force, says when a change needs an approver, saves one that does not', async () => {
+  it('shows the policy in force, sends a loosening change for approval, saves a tightening one', async () => {
     await signOut();
     await signIn(t.operatorKey);
     await nav('Policy').click();
     await visible(page.getByRole('heading', { name: 'Version 1 in force' }));
     await page.getByLabel('Maximum card spend limit (USD)').fill('9000.00');
     await hasText(
-      page.getByRole('status').filter({ hasText: 'Needs an approver key' }),
-      /Your operator key cannot save it/,
+      page.getByRole('status').filter({ hasText: "Needs another person's approval" }),
+      /largest card limit raised/,
     );
-    expect(await page.getByRole('button', { name: 'Save policy' }).isDisabled()).toBe(true);
+    await page.getByLabel('Reason for the change').fill('bigger cards for the pilot');
     await shot('policy-needs-approver');
+    await page.getByRole('button', { name: 'Save policy' }).click();
+    await hasText(page.getByRole('status').filter({ hasText: 'Sent for approval' }), /Approvals/);
+    await visible(page.getByRole('heading', { name: 'Version 1 in force' }));
     await page.getByRole('button', { name: 'Reset' }).click();
-    await page.getByLabel('Hold expiry (days)').fill('5');
-    await page.getByLabel('Reason for the change').fill('shorter holds for the pilot');
+    await page.getByLabel('Maximum card spend limit (USD)').fill('4000.00');
+    await page.getByLabel('Reason for the change').fill('smaller cards for the pilot');
     await visible(page.getByText('No approval needed: your key can save it.'));
     await page.getByRole('button', { name: 'Save policy' }).click();
     await visible(page.getByRole('status').filter({ hasText: 'Saved: version 2 is in force.' }));
@@ -493,7 +496,7 @@ describe('the operators console', () => {
     const history = page.getByRole('region', { name: 'History' });
     await hasText(
       history.getByRole('listitem').filter({ hasText: 'Version 2' }),
-      /shorter holds for the pilot.*holdExpiryDays: 7 → 5/,
+      /smaller cards for the pilot.*maxCardSpendLimit/,
     );
     await shot('policy');
   });

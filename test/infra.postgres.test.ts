@@ -3,13 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import {
-  embeddedPostgresBinaries,
-  ROOT_SHARED_DIRS,
-  SetupError,
-  startEmbeddedPostgres,
-  type EmbeddedPostgresHandle,
-} from '../src/infra/postgres';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../src/infra/postgres';
+import { embeddedPostgresBinaries, ROOT_SHARED_DIRS, SetupError } from '../src/infra/postgres-files';
 
 /**
  * The embedded PostgreSQL's start-up where it used to crash or say nothing useful: as root from a

@@ -1,6 +1,7 @@
 import { startHarness, type Harness } from './helpers/harness';
 import { newTenant, type TestTenant } from './helpers/fixtures';
-import { checkBooks, reconcilePlayed, runSimulation } from '../src/simulator/simulator';
+import { checkBooks, reconcilePlayed } from '../src/simulator/check';
+import { runSimulation } from '../src/simulator/simulator';
 
 let h: Harness;
 let t: TestTenant;

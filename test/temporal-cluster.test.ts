@@ -5,11 +5,8 @@ import YAML from 'yaml';
 import { resolveTemporalCli } from '../src/infra/temporal-cli';
 import { spawnSync } from 'node:child_process';
 import { DYNAMIC_CONFIG_FILE } from '../src/infra/dynamic-config';
-import {
-  resolveTemporalServer,
-  startTemporalCluster,
-  type TemporalClusterHandle,
-} from '../src/infra/temporal-cluster';
+import { startTemporalCluster, type TemporalClusterHandle } from '../src/infra/temporal-cluster';
+import { resolveTemporalServer } from '../src/infra/temporal-server-build';
 import { SEARCH_ATTRIBUTE_DEFINITIONS } from '../src/workflows/search-attributes';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';

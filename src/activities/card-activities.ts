@@ -1,12 +1,18 @@
 import type { Knex } from 'knex';
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { recordDecision } from '../admin-actions/decisions';
 import { recordCardEvent } from '../cards/card-events';
 import { moneyEventKey, moneyTransactionId, writeMoneyEvent } from '../cards/money-events';
 import { reserveUserSpend, type ReserveUserSpendInput } from '../cards/user-spend';
 import { Card, User } from '../db/models';
+import { DomainError } from '../domain/errors';
 import { reserveIssuance } from '../issuance/reserve';
-import { getPartner, type PartnerRegistry } from '../partners/adapter';
+import {
+  getPartner,
+  hasPartner,
+  type CreatePartnerCardInput,
+  type PartnerRegistry,
+} from '../partners/adapter';
 import { currentPolicy } from '../policies/current';
 import { storeCardSecret } from '../vault/card-vault';
 import type { Vault } from '../vault/vault';
@@ -28,6 +34,56 @@ import type {
   UpdateCardExpiryInput,
 } from '../domain/card-records';
 
+/**
+ * A partner call that cannot succeed as configured (no subscription with the partner, no API key,
+ * a holder the partner cannot take: `nonRetryable` errors) fails at once, not after every retry:
+ * the card's workflow then decides what the failure means.
+ */
+async function partnerCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof DomainError || (err as { nonRetryable?: unknown } | null)?.nonRetryable === true)
+      throw ApplicationFailure.create({
+        message: (err as Error).message,
+        type: (err as Error).name,
+        nonRetryable: true,
+      });
+    throw err;
+  }
+}
+
+/** The card's holder as the partner is told of them, with the cardholder it made for them before. */
+function holderOf(user: User, partner: string): NonNullable<CreatePartnerCardInput['holder']> {
+  return {
+    userId: user.id,
+    name: user.name,
+    email: user.email,
+    region: user.region,
+    ...(user.billingAddress ? { billingAddress: user.billingAddress } : {}),
+    partnerCardholderId: user.partnerCardholders?.[partner] ?? null,
+  };
+}
+
+/**
+ * Keeps the partner's cardholder id on the user (the first one stays if two cards raced: Stripe
+ * answers both with the same cardholder anyway, as they share its idempotency key).
+ */
+async function rememberCardholder(
+  db: Knex,
+  user: User,
+  partner: string,
+  cardholderId: string,
+): Promise<void> {
+  if (user.partnerCardholders?.[partner] === cardholderId) return;
+  await db.raw(
+    `UPDATE users SET partner_cardholders = jsonb_build_object(?::text, ?::text) || partner_cardholders,
+            updated_at = now()
+      WHERE tenant_id = ? AND id = ?`,
+    [partner, cardholderId, user.tenantId, user.id],
+  );
+}
+
 export interface CardActivityDeps {
   knex: Knex;
   partners: PartnerRegistry;
@@ -45,7 +101,11 @@ export function createCardActivities(deps: CardActivityDeps) {
   return {
     /** Issuance checks and the pending card row (see `reserveIssuance`). */
     async reserveIssuance(input: ReserveIssuanceInput): Promise<ReserveIssuanceResult> {
-      return reserveIssuance(knex, input);
+      return reserveIssuance(knex, input, {
+        needsBillingAddress: (name) =>
+          hasPartner(partners, name) &&
+          getPartner(partners, name).holderRequirements?.billingAddress === true,
+      });
     },
 
     /** Creates the card at the partner and puts its number straight into the vault. Returns no number. */
@@ -64,18 +124,29 @@ export function createCardActivities(deps: CardActivityDeps) {
       }
       Context.current().heartbeat();
       const holder = await User.query(knex).where({ tenantId: card.tenantId, id: card.userId }).first();
-      const created = await getPartner(partners, card.partner).createCard(
-        await openCredentials(knex, vault, card.tenantId, card.partner),
-        {
-          programId: card.tenantId,
-          platformCardRef: card.id,
-          expiresAt: card.expiresAt,
-          currency: card.currency,
-          ...(holder
-            ? { holder: { userId: holder.id, name: holder.name, email: holder.email, region: holder.region } }
-            : {}),
-        },
+      // The tenant's own connection to the partner (its subscription's sealed key), opened for this call.
+      const created = await partnerCall(async () =>
+        getPartner(partners, card.partner).createCard(
+          await openCredentials(knex, vault, card.tenantId, card.partner),
+          {
+            programId: card.tenantId,
+            platformCardRef: card.id,
+            expiresAt: card.expiresAt,
+            currency: card.currency,
+            ...(holder
+              ? {
+                  holder: {
+                    ...holderOf(holder, card.partner),
+                    keepCardholder: (id: string) => rememberCardholder(knex, holder, card.partner, id),
+                  },
+                }
+              : {}),
+          },
+        ),
       );
+      // The partner's cardholder (Stripe), made once per user: the user's next card goes under it.
+      if (holder && created.partnerCardholderId)
+        await rememberCardholder(knex, holder, card.partner, created.partnerCardholderId);
       await knex.transaction(async (trx) => {
         // A partner that does not reveal the number to this program: the card has its last four only.
         const vaultEntryId =
@@ -226,9 +297,18 @@ export function createCardActivities(deps: CardActivityDeps) {
         .first()
         .throwIfNotFound();
       if (!card.partnerCardId) return;
-      await getPartner(partners, card.partner).updateCardStatus(
-        await openCredentials(knex, vault, card.tenantId, card.partner),
-        { programId: card.tenantId, partnerCardId: card.partnerCardId, status: input.status },
+      const partnerCardId = card.partnerCardId;
+      await partnerCall(async () =>
+        getPartner(partners, card.partner).updateCardStatus(
+          await openCredentials(knex, vault, card.tenantId, card.partner),
+          {
+            programId: card.tenantId,
+            partnerCardId,
+            status: input.status,
+            ...(input.changeKey ? { changeKey: input.changeKey } : {}),
+            ...(input.reason ? { reason: input.reason } : {}),
+          },
+        ),
       );
     },
   };

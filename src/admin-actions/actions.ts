@@ -28,7 +28,8 @@ export async function loadAction(knex: Knex | Knex.Transaction, tenantId: string
 
 /**
  * Records an approver's decision on a pending action, holding the action row's lock so that two
- * approvers (or an approve racing a reject) cannot both decide. The requester may not decide.
+ * approvers (or an approve racing a reject) cannot both decide. The requester may not decide: not
+ * with the key that asked, nor with any other key of the same principal.
  */
 export async function decide(
   knex: Knex,
@@ -43,7 +44,12 @@ export async function decide(
     if (!locked) throw new DomainError('NOT_FOUND', 'action not found');
     const { action, status } = await loadAction(trx, tenantId, actionId);
     if (status !== 'pending_approval') throw new DomainError('ACTION_NOT_PENDING', `the action is ${status}`);
-    if (action.requestedBy === deciderKeyId) {
+    const requester = await trx('api_keys').where({ id: action.requestedBy }).first('principal');
+    const decider = await trx('api_keys').where({ id: deciderKeyId }).first('principal');
+    if (
+      action.requestedBy === deciderKeyId ||
+      (requester && decider && requester.principal === decider.principal)
+    ) {
       throw new DomainError(
         'SELF_APPROVAL_FORBIDDEN',
         'an action must be approved or rejected by someone other than its requester',

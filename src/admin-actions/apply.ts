@@ -9,6 +9,8 @@ import type { userOverrideExpiryWorkflow } from '../workflows/user-override-work
 import { userOverrideWorkflowId } from '../workflows/user-override-workflow';
 import { issueCard, type CardRequest, type IssuanceDeps } from '../issuance/issue-card';
 import { refusalOf } from '../temporal/failures';
+import type { ProgramPolicy } from '../domain/policy';
+import { writePolicyChange } from '../policies/change';
 import { recordDecision } from './decisions';
 
 export type AdminActionDeps = IssuanceDeps;
@@ -57,6 +59,18 @@ export async function applyAction(
           ],
         });
       return { after: result.after };
+    }
+    if (a.type === 'change_policy') {
+      const { patch } = a.params as { patch: Partial<ProgramPolicy> };
+      const { version } = await writePolicyChange(deps.knex, {
+        tenantId: a.tenantId,
+        patch,
+        createdBy: a.requestedBy,
+        reason: `${a.reason} (approved action ${a.id})`,
+      });
+      const after = { version };
+      await decided('applied', a.requestedBy, after);
+      return { after };
     }
     if (a.type === 'issue_card') {
       const { request, overrides } = a.params as {

@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 export interface ActionRequest {
   id: string;
   tenantId: string;
-  subjectType: 'card' | 'user' | 'discrepancy';
+  subjectType: 'card' | 'user' | 'discrepancy' | 'policy';
   subjectId: string;
   type: string;
   params: Record<string, unknown>;

@@ -32,6 +32,8 @@ export interface AuthInfo {
   keyId: string;
   tenantId: string | null;
   role: ApiKeyRole;
+  /** The person or system holding the key (maker-checker compares these). */
+  principal: string;
 }
 
 export interface AppState {

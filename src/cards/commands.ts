@@ -36,7 +36,12 @@ export async function revealCard(
     throw new DomainError('CARD_NOT_REVEALABLE', `a ${card.status} card cannot be revealed`);
   }
   const secret = await revealCardSecret(deps.knex, deps.vault, card.tenantId, card.id);
-  if (!secret) throw new DomainError('CARD_NOT_REVEALABLE', 'the card has no number yet');
+  if (!secret)
+    // Issued at a partner that does not reveal numbers to this program (a Stripe test key, a
+    // Lithic program without PCI clearance): the platform has the last four digits only.
+    throw new DomainError('CARD_NUMBER_UNAVAILABLE', 'the partner did not reveal this card’s number', {
+      last4: card.last4,
+    });
   await deps.knex('audit_events').insert({
     tenantId: card.tenantId,
     actorType: audit.actorType,

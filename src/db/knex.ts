@@ -35,3 +35,12 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
   })) as [number, string[]];
   return applied;
 }
+
+/** The migrations not yet applied to this database (none: it is current). */
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  const [, pending] = (await knex.migrate.list({
+    directory: migrationsDirectory,
+    loadExtensions: ['.ts', '.js'],
+  })) as [unknown[], Array<{ file: string } | string>];
+  return pending.map((m) => (typeof m === 'string' ? m : m.file));
+}

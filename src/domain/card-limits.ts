@@ -57,3 +57,35 @@ export function allAuthorizationsSettled(card: {
   if (card.status !== 'active' && card.status !== 'frozen') return false;
   return card.ledger.entries.every((e) => heldOf(e) === 0);
 }
+
+/**
+ * A request approved in full or in part that the user's weekly cap has no room for, when the
+ * partner lets the platform approve less (`partialApproval`, and a caller that answers with the
+ * approved amount): approved for what the week leaves (`limit − spent`), if that covers the cash
+ * back and is more than nothing. Null: no partial approval fits (decline as before). The card's
+ * own rules passed at the larger amount, so they pass at this smaller one.
+ */
+export function partialWithinUserWeeklyCap(
+  ledger: Ledger,
+  ev: {
+    transactionId: string;
+    amount: number;
+    currency: string;
+    merchant: Merchant;
+    occurredAtMs: number;
+    cashbackAmount?: number;
+  },
+  approvedAmount: number,
+  spent: number,
+  limit: number,
+): { decision: AuthorizationDecision; next: { ledger: Ledger; entry: LedgerEntry } } | null {
+  const room = limit - spent;
+  const floor = Math.max(1, ev.cashbackAmount ?? 0);
+  if (!Number.isSafeInteger(room) || room < floor || room >= approvedAmount) return null;
+  return {
+    decision: { approved: true, approvedAmount: room },
+    next: upsert(ledger, ev.transactionId, ev.occurredAtMs, ev.currency, (e) =>
+      ops.authorize(e, room, ev.merchant),
+    ),
+  };
+}

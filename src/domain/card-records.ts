@@ -69,6 +69,10 @@ export interface SyncPartnerStatusInput {
   tenantId: string;
   cardId: string;
   status: 'active' | 'frozen' | 'canceled';
+  /** Unique per status change of the card (its transition's key): the partner's idempotency key. */
+  changeKey?: string;
+  /** Why (a cancellation's `lost` / `stolen`, where the partner keeps it). */
+  reason?: string;
 }
 
 export interface UpdateCardControlsInput {

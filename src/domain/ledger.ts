@@ -157,6 +157,30 @@ function isDecided(e: LedgerEntry): boolean {
   return !(e.flags.includes(PARTNER_FLAGS.adjustedEarly) && !e.flags.includes(PARTNER_FLAGS.advice));
 }
 
+/**
+ * The card counted an approval for this entry (its `approvals`, which `maxAuthorizations` bounds):
+ * decided and approved, and not since released because the partner declined it.
+ */
+function countsAsApproved(e: LedgerEntry | undefined): boolean {
+  if (!e || e.declined || e.authorized === 0 || !isDecided(e)) return false;
+  const released =
+    (e.flags.includes('stand_in_release') || e.flags.includes(PARTNER_FLAGS.override)) &&
+    e.reversed >= e.authorized &&
+    e.captured === 0;
+  return !released;
+}
+
+/**
+ * How a partner's advice changes the card's approval count: +1 when the partner approved what the
+ * card had not approved (declined, released, or never asked), −1 when it declined what the card
+ * had approved, 0 when it agrees.
+ */
+export function adviceApprovalsDelta(before: LedgerEntry | undefined, approved: boolean): -1 | 0 | 1 {
+  const counted = countsAsApproved(before);
+  if (approved) return counted ? 0 : 1;
+  return counted ? -1 : 0;
+}
+
 /** Applies `fn` to the entry `id` (created if missing), keeping the earliest event time. */
 export function upsert(
   ledger: Ledger,

@@ -60,7 +60,8 @@ export type IssuanceRefusalCode =
   | 'REGION_NOT_ALLOWED'
   | 'SPEND_LIMIT_ABOVE_PROGRAM_MAX'
   | 'USER_WEEKLY_CARD_LIMIT_REACHED'
-  | 'CARD_EXPIRY_IN_PAST';
+  | 'CARD_EXPIRY_IN_PAST'
+  | 'USER_BILLING_ADDRESS_REQUIRED';
 
 export interface IssuanceRefusal {
   code: IssuanceRefusalCode;

@@ -56,8 +56,8 @@ export async function seedIfEmpty(
 }
 
 /**
- * Every tenant with an active sandbox subscription gets its reconciliation schedule (created, or
- * updated to the current settings). `npm run dev` calls it at start-up; in production run
+ * Every tenant gets its reconciliation schedule with each partner it has an active subscription
+ * with (created, or updated to the current settings). `npm run dev` calls it at start-up; in production run
  * `npm run reconcile:schedule` after creating a tenant (README: "Reconciliation").
  */
 export async function ensureReconciliationSchedules(
@@ -72,7 +72,6 @@ export async function ensureReconciliationSchedules(
     .orderBy('tenantId');
   const out: Array<{ tenantId: string; scheduleId: string; intervalMs: number }> = [];
   for (const r of rows as Array<{ tenantId: string; partner: string }>) {
-    if (r.partner !== 'sandbox') continue;
     const s = await ensureReconciliationSchedule({ knex, temporal, taskQueue, settings }, r);
     out.push({ tenantId: r.tenantId, ...s });
   }

@@ -17,15 +17,22 @@ const YEAR_MS = 365 * 24 * 3600 * 1000;
 export async function reserveIssuance(
   knex: Knex,
   input: ReserveIssuanceInput,
+  partners: {
+    /** Whether the partner files cards under cardholders that need a billing address. */
+    needsBillingAddress(partner: string): boolean;
+  } = { needsBillingAddress: () => false },
 ): Promise<ReserveIssuanceResult> {
   return knex.transaction(async (trx) => {
-    const user = await trx('users')
-      .where({ tenantId: input.tenantId, id: input.userId })
-      .forUpdate()
-      .first<
-        | { id: string; status: 'active' | 'suspended'; region: string; weeklyCardLimitLifted: boolean }
-        | undefined
-      >();
+    const user = await trx('users').where({ tenantId: input.tenantId, id: input.userId }).forUpdate().first<
+      | {
+          id: string;
+          status: 'active' | 'suspended';
+          region: string;
+          weeklyCardLimitLifted: boolean;
+          billingAddress: unknown;
+        }
+      | undefined
+    >();
     if (!user) {
       return { ok: false, refusal: { code: 'USER_NOT_ACTIVE', message: 'the user does not exist' } };
     }
@@ -62,6 +69,15 @@ export async function reserveIssuance(
       },
     });
     if (refusal) return { ok: false, refusal };
+    if (!user.billingAddress && partners.needsBillingAddress(policy.partner))
+      return {
+        ok: false,
+        refusal: {
+          code: 'USER_BILLING_ADDRESS_REQUIRED',
+          message: 'the program issues at a partner that needs the user’s billingAddress',
+          details: { userId: user.id },
+        },
+      };
 
     const occurredAt = new Date(input.requestedAtMs);
     await trx('cards').insert({

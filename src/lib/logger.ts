@@ -17,6 +17,13 @@ export const REDACT_PATHS = [
   'headers.authorization',
   'secret',
   '*.secret',
+  // What a tenant gives for a real partner (never logged; redacted should it ever be).
+  'signingSecret',
+  '*.signingSecret',
+  'authorizationSigningSecret',
+  '*.authorizationSigningSecret',
+  'apiKey',
+  '*.apiKey',
 ];
 
 export function createLogger(opts: {

@@ -41,6 +41,8 @@ export interface SubscriptionSecrets {
   current: string;
   previous?: string | null;
   authorization?: string | null;
+  /** The previous authorization secret during its 24 h overlap after the partner rotated it. */
+  previousAuthorization?: string | null;
 }
 
 // ---- inbound --------------------------------------------------------------------------------------
@@ -115,6 +117,12 @@ export interface CreatePartnerCardInput {
     billingAddress?: PartnerAddress;
     /** The partner's cardholder made for this user before (`CreatedPartnerCard.partnerCardholderId`). */
     partnerCardholderId?: string | null;
+    /**
+     * Called with a cardholder the partner just made, before the card is created under it: the
+     * caller keeps it on the user, so a retried creation reuses it (and sends the card's create
+     * with the very same body under its idempotency key).
+     */
+    keepCardholder?(partnerCardholderId: string): Promise<void>;
   };
 }
 
@@ -185,6 +193,12 @@ export interface PartnerAdapter {
   /** The event types a new subscription receives (its default `eventTypes`). */
   readonly eventTypes: readonly string[];
   /**
+   * How long the partner waits for the answer to an authorization request (ms; Stripe 2 s, Lithic
+   * 3 s recommended): the program's own `authorizationTimeoutMs` is cut to it. Absent: the
+   * program's alone.
+   */
+  readonly answerDeadlineMs?: number;
+  /**
    * Set for a partner the platform provisions itself (the sandbox, which plays its partner inside
    * the platform): every new tenant gets a webhook subscription with it, and these are the fields
    * that subscription adds to the tenant's credentials (api.md "Local credentials").
@@ -194,6 +208,13 @@ export interface PartnerAdapter {
     /** Which of those fields are secrets: shown once, never kept for an idempotent replay. */
     readonly secretFields: readonly string[];
   };
+
+  /**
+   * What the partner needs of a card's holder before it issues a card: Stripe files every card
+   * under a cardholder, and a cardholder must have a billing address. Issuance refuses a user
+   * without one (422 USER_BILLING_ADDRESS_REQUIRED) before calling the partner.
+   */
+  readonly holderRequirements?: { billingAddress: boolean };
 
   /** Checks a delivery's signature against the subscription's secrets. `checkTimestamp: false`: an operator's replay of a stored delivery. */
   verify(

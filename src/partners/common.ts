@@ -24,6 +24,7 @@ export function candidateSecrets(secrets: SubscriptionSecrets): Array<[keyof Sub
   if (secrets.previous) out.push(['previous', secrets.previous]);
   // The real-time authorization endpoint's own secret (Lithic ASA; Stripe where it has one).
   if (secrets.authorization) out.push(['authorization', secrets.authorization]);
+  if (secrets.previousAuthorization) out.push(['previousAuthorization', secrets.previousAuthorization]);
   return out;
 }
 

@@ -7,8 +7,10 @@
 import type { Knex } from 'knex';
 import type { Vault } from '../vault/vault';
 import type { PartnerAdapter, PartnerRegistry } from './adapter';
+import { createLithicAdapter } from './lithic';
 import { SandboxPartner } from './sandbox/adapter';
 import { SANDBOX } from './sandbox/events';
+import { createStripeAdapter } from './stripe';
 
 export interface PartnerDeps {
   knex: Knex;
@@ -25,6 +27,9 @@ export const DEFAULT_PARTNER = SANDBOX;
 export function createPartnerRegistry(deps: PartnerDeps): PartnerRegistry {
   const adapters: PartnerAdapter[] = [
     new SandboxPartner(deps.knex, deps.sandboxSecret ?? null, { vault: deps.vault, baseUrl: deps.publicUrl }),
+    // Real partners: each reached with the credentials of the tenant's subscription (partners.md §5).
+    createStripeAdapter(),
+    createLithicAdapter(),
   ];
   return Object.freeze(Object.fromEntries(adapters.map((a) => [a.name, a])));
 }

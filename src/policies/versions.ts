@@ -17,3 +17,22 @@ export async function writePolicyVersion(
     reason: v.reason,
   });
 }
+
+/** What a policy version changed from the one before it: one entry per top-level field. */
+export function policyChanges(
+  before: Partial<ProgramPolicy> | null,
+  after: Partial<ProgramPolicy>,
+): Array<{ field: string; from: unknown; to: unknown }> {
+  const fields = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after)])].sort();
+  return fields
+    .filter(
+      (f) =>
+        JSON.stringify(before?.[f as keyof ProgramPolicy]) !==
+        JSON.stringify(after[f as keyof ProgramPolicy]),
+    )
+    .map((f) => ({
+      field: f,
+      from: before ? (before[f as keyof ProgramPolicy] ?? null) : null,
+      to: after[f as keyof ProgramPolicy] ?? null,
+    }));
+}

@@ -11,6 +11,8 @@ export async function createApiKey(
   tenantId: string | null,
   role: ApiKeyRole,
   name: string,
+  /** Who holds it (a person or a system): maker-checker compares principals. Default: the name. */
+  principal: string = name,
 ): Promise<{ id: string; key: string }> {
   const key = `vcn_${role}_${randomToken(32)}`;
   const id = newId('apiKey');
@@ -19,6 +21,7 @@ export async function createApiKey(
     tenantId,
     role,
     name,
+    principal,
     keyHash: sha256Hex(key),
     keyPrefix: key.slice(0, 16),
   });

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { User } from '../db/models';
+import type { PartnerAddress } from '../partners/adapter';
 import { DomainError } from '../domain/errors';
 import { derivedId, newId } from '../lib/ids';
 
@@ -12,13 +13,25 @@ export async function createUser(
   input: {
     tenantId: string;
     idempotencyKey?: string;
-    user: { externalId: string; name: string; email?: string; region: string };
+    user: {
+      externalId: string;
+      name: string;
+      email?: string;
+      region: string;
+      billingAddress?: PartnerAddress;
+    };
   },
 ): Promise<User> {
   const { tenantId, user } = input;
   const id = input.idempotencyKey ? derivedId('user', tenantId, input.idempotencyKey) : newId('user');
   const inserted = await knex('users')
-    .insert({ id, tenantId, ...user, email: user.email ?? null })
+    .insert({
+      id,
+      tenantId,
+      ...user,
+      email: user.email ?? null,
+      billingAddress: user.billingAddress ? JSON.stringify(user.billingAddress) : null,
+    })
     .onConflict(['tenantId', 'externalId'])
     .ignore()
     .returning('id');

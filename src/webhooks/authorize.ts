@@ -163,6 +163,8 @@ export async function authorizeWithDeadline(
     replay?: boolean;
     /** The event id was stored for the first time (see AuthorizeInput.fresh). */
     fresh?: boolean;
+    /** How long the partner waits (its adapter's `answerDeadlineMs`): the program's timeout is cut to it. */
+    partnerDeadlineMs?: number;
   },
   /** Filled with where the time went (ms): the card's answer, and the API's write of it. */
   timing: { card?: number; write?: number } = {},
@@ -197,7 +199,8 @@ export async function authorizeWithDeadline(
   }
   const policy = await deadlineRules(knex, req.tenantId);
   // The partner's clock started when its request arrived; the stand-in's own writes need a little.
-  const answerBy = (req.receivedAtMs ?? Date.now()) + policy.authorizationTimeoutMs - ANSWER_MARGIN_MS;
+  const timeoutMs = Math.min(policy.authorizationTimeoutMs, req.partnerDeadlineMs ?? Infinity);
+  const answerBy = (req.receivedAtMs ?? Date.now()) + timeoutMs - ANSWER_MARGIN_MS;
   const deadlineAt = answerBy - STAND_IN_WRITE_MS;
   const handle = deps.temporal.workflow.getHandle(cardWorkflowId(req.tenantId, req.cardId));
   const started = performance.now();
@@ -214,6 +217,9 @@ export async function authorizeWithDeadline(
           ...(req.replay ? {} : { deadlineAtMs: deadlineAt }),
           ...(req.fresh ? { fresh: true } : {}),
           ...(req.replay ? { replay: true } : {}),
+          // The partner's adapter formats the answer with the approved amount (a partial approval
+          // where the partner allows one); a replay's answer is heard by no one.
+          ...(req.replay ? {} : { answersPartial: true }),
         },
       ],
     });
@@ -296,10 +302,7 @@ export async function authorizeWithDeadline(
   const details = withReplay({
     standIn: true,
     decision: standIn,
-    reason:
-      first === 'late'
-        ? `no decision within ${policy.authorizationTimeoutMs} ms`
-        : String((first as { err: unknown }).err),
+    reason: first === 'late' ? `no decision within ${timeoutMs} ms` : String((first as { err: unknown }).err),
   });
   const written = STAND_IN.run(knex, {
     ...outcomeBindings({

@@ -42,6 +42,8 @@ export interface IngestRequest {
 export interface IngestResult {
   status: number;
   body: Record<string, unknown>;
+  /** Headers of an answer the partner's adapter gave itself (see NormalizeResult.reply). */
+  headers?: Record<string, string>;
   /** For a synchronous event (an authorization request): what to decide and how to answer. */
   sync?: {
     tenantId: string;
@@ -62,6 +64,7 @@ type Verdict =
       outcome: Exclude<WebhookOutcome, 'applied' | 'duplicate' | 'parked' | 'failed'>;
       status: number;
       body: Record<string, unknown>;
+      headers?: Record<string, string>;
       error?: string;
       details?: Record<string, unknown>;
       eventId?: string;
@@ -88,7 +91,11 @@ function judge(
   deliveryId: string,
   replay: boolean,
 ): Verdict {
-  const ignored = (details: Record<string, unknown>, eventId?: string, eventType?: string): Verdict => ({
+  const ignored = (
+    details: Record<string, unknown>,
+    eventId?: string,
+    eventType?: string,
+  ): Extract<Verdict, { kind: 'end' }> => ({
     kind: 'end',
     outcome: 'ignored',
     status: 200,
@@ -119,6 +126,15 @@ function judge(
   if (!n.ok) return ignored({ reason: 'unknown event type' }, n.eventId, n.type);
   if (!sub.eventTypes.includes(n.type))
     return ignored({ reason: 'event type not in the subscription' }, n.eventId, n.type);
+  if (n.events.length === 0 && n.reply)
+    // Nothing for a card to decide, and an answer the partner waits for (a Lithic balance
+    // inquiry): the adapter's own, as it is.
+    return {
+      ...ignored({ reason: 'answered by the partner adapter: nothing to apply' }, n.eventId, n.type),
+      status: n.reply.status,
+      body: n.reply.body as Record<string, unknown>,
+      ...(n.reply.headers ? { headers: n.reply.headers } : {}),
+    };
   if (n.events.length === 0) return ignored({ reason: 'no events: nothing to apply' }, n.eventId, n.type);
   // Each event is deduped by its own id: one id twice in a delivery is one event.
   const events = [...new Map(n.events.map((e) => [e.eventId, e])).values()];
@@ -187,7 +203,11 @@ export async function ingestDelivery(deps: WebhookDeps, req: IngestRequest): Pro
         details: replay ? { ...verdict.details, replay: true } : verdict.details,
       }),
     });
-    return { status: verdict.status, body: verdict.body };
+    return {
+      status: verdict.status,
+      body: verdict.body,
+      ...(verdict.headers ? { headers: verdict.headers } : {}),
+    };
   }
 
   const { events } = verdict;

@@ -27,7 +27,12 @@ export async function receiveDelivery(
   const t1 = performance.now();
   timing.ingest = t1 - t0;
   const sync = ingested.sync;
-  if (!sync) return { status: ingested.status, body: ingested.body };
+  if (!sync)
+    return {
+      status: ingested.status,
+      body: ingested.body,
+      ...(ingested.headers ? { headers: ingested.headers } : {}),
+    };
   const answer = await authorizeWithDeadline(
     deps,
     {
@@ -36,6 +41,7 @@ export async function receiveDelivery(
       event: sync.event,
       cardId: sync.cardId,
       fresh: sync.fresh,
+      ...(sync.adapter.answerDeadlineMs ? { partnerDeadlineMs: sync.adapter.answerDeadlineMs } : {}),
       ...(req.replayOf ? { replay: true } : { receivedAtMs: req.receivedAtMs }),
     },
     timing,

@@ -20,7 +20,10 @@ export interface SubscriptionRow {
   previousSecretEncrypted: string | null;
   previousSecretExpiresAt: Date | null;
   authorizationSecretEncrypted?: string | null;
+  previousAuthorizationSecretEncrypted?: string | null;
+  previousAuthorizationSecretExpiresAt?: Date | null;
   apiKeyEncrypted?: string | null;
+  apiKeyLast4?: string | null;
   apiBaseUrl?: string | null;
   stripeVersion?: string | null;
   createdAt: Date;
@@ -42,16 +45,61 @@ export function newWebhookSecret(): string {
   return `whsec_${Buffer.from(randomToken(24), 'base64url').toString('base64')}`;
 }
 
-/** Creates a partner subscription; its signing secret is kept encrypted with the vault key. */
+/**
+ * What a tenant gives for a real partner (partners.md §5.1): the secrets the partner made, and
+ * what outbound calls need. Every field optional: the sandbox needs none.
+ */
+export interface PartnerConnection {
+  signingSecret?: string;
+  authorizationSigningSecret?: string;
+  apiKey?: string;
+  apiBaseUrl?: string;
+  stripeVersion?: string;
+}
+
+/** The last four characters of an API key: what an operator recognises it by. */
+const last4 = (key: string): string => key.slice(-4);
+
+/** The sealed columns of a connection's secrets and key (only those given). */
+function sealedConnection(
+  vault: Vault,
+  tenantId: string,
+  id: string,
+  c: Omit<PartnerConnection, 'signingSecret'>,
+): Record<string, string> {
+  return {
+    ...(c.authorizationSigningSecret
+      ? {
+          authorizationSecretEncrypted: vault.sealString(
+            c.authorizationSigningSecret,
+            authorizationSecretAad(tenantId, id),
+          ),
+        }
+      : {}),
+    ...(c.apiKey
+      ? { apiKeyEncrypted: vault.sealString(c.apiKey, apiKeyAad(tenantId, id)), apiKeyLast4: last4(c.apiKey) }
+      : {}),
+    ...(c.apiBaseUrl ? { apiBaseUrl: c.apiBaseUrl } : {}),
+    ...(c.stripeVersion ? { stripeVersion: c.stripeVersion } : {}),
+  };
+}
+
+/**
+ * Creates a partner subscription. Its signing secret is the partner's (`signingSecret`) or, when
+ * none is given, one generated here and returned once (`generated`); secrets and the API key are
+ * kept sealed with the vault key, never in clear.
+ */
 export async function createSubscription(
   trx: Knex | Knex.Transaction,
   vault: Vault,
   tenantId: string,
   partner: string,
   eventTypes: readonly string[],
-): Promise<{ id: string; secret: string }> {
+  connection: PartnerConnection = {},
+): Promise<{ id: string; secret: string; generated: boolean }> {
   const id = newId('subscription');
-  const secret = newWebhookSecret();
+  const { signingSecret, ...rest } = connection;
+  const secret = signingSecret ?? newWebhookSecret();
   await trx('partner_subscriptions').insert({
     id,
     tenantId,
@@ -59,8 +107,24 @@ export async function createSubscription(
     eventTypes: [...eventTypes],
     status: 'active',
     secretEncrypted: vault.sealString(secret, subscriptionSecretAad(tenantId, id)),
+    ...sealedConnection(vault, tenantId, id, rest),
   });
-  return { id, secret };
+  return { id, secret, generated: signingSecret === undefined };
+}
+
+/** Changes what outbound calls use (a new API key, base URL or Stripe version). */
+export async function updateSubscriptionConnection(
+  knex: Knex,
+  vault: Vault,
+  sub: Pick<SubscriptionRow, 'id' | 'tenantId' | 'partner'>,
+  change: Pick<PartnerConnection, 'apiKey' | 'apiBaseUrl' | 'stripeVersion'>,
+): Promise<void> {
+  const columns = sealedConnection(vault, sub.tenantId, sub.id, change);
+  if (Object.keys(columns).length === 0) return;
+  await knex('partner_subscriptions')
+    .where({ id: sub.id })
+    .update({ ...columns, updatedAt: knex.fn.now() });
+  forgetSubscription(sub.partner, sub.id);
 }
 
 /** Changes a subscription's event types or status. */
@@ -75,23 +139,46 @@ export async function updateSubscription(
   forgetSubscription(sub.partner, sub.id);
 }
 
-/** A new signing secret; the old one keeps verifying for SECRET_OVERLAP_MS. Returns the new one (shown once). */
+/**
+ * Rotates in a new signing secret — the partner's (`signingSecret`: it made a new one) or, when
+ * none is given, one generated here (returned once) — and, if given, the partner's new real-time
+ * authorization secret. Each old secret keeps verifying for SECRET_OVERLAP_MS.
+ */
 export async function rotateSubscriptionSecret(
   knex: Knex,
   vault: Vault,
-  sub: Pick<SubscriptionRow, 'id' | 'tenantId' | 'partner' | 'secretEncrypted'>,
-): Promise<string> {
-  const secret = newWebhookSecret();
+  sub: Pick<SubscriptionRow, 'id' | 'tenantId' | 'partner' | 'secretEncrypted'> &
+    Partial<Pick<SubscriptionRow, 'authorizationSecretEncrypted'>>,
+  given: Pick<PartnerConnection, 'signingSecret' | 'authorizationSigningSecret'> = {},
+): Promise<{ secret: string; generated: boolean }> {
+  const overlapEnd = new Date(Date.now() + SECRET_OVERLAP_MS);
+  const rotateSigning = given.signingSecret !== undefined || given.authorizationSigningSecret === undefined;
+  const secret = given.signingSecret ?? newWebhookSecret();
+  const authorization = given.authorizationSigningSecret;
   await knex('partner_subscriptions')
     .where({ id: sub.id })
     .update({
-      previousSecretEncrypted: sub.secretEncrypted,
-      previousSecretExpiresAt: new Date(Date.now() + SECRET_OVERLAP_MS),
-      secretEncrypted: vault.sealString(secret, subscriptionSecretAad(sub.tenantId, sub.id)),
+      ...(rotateSigning
+        ? {
+            previousSecretEncrypted: sub.secretEncrypted,
+            previousSecretExpiresAt: overlapEnd,
+            secretEncrypted: vault.sealString(secret, subscriptionSecretAad(sub.tenantId, sub.id)),
+          }
+        : {}),
+      ...(authorization !== undefined
+        ? {
+            previousAuthorizationSecretEncrypted: sub.authorizationSecretEncrypted ?? null,
+            previousAuthorizationSecretExpiresAt: sub.authorizationSecretEncrypted ? overlapEnd : null,
+            authorizationSecretEncrypted: vault.sealString(
+              authorization,
+              authorizationSecretAad(sub.tenantId, sub.id),
+            ),
+          }
+        : {}),
       updatedAt: knex.fn.now(),
     });
   forgetSubscription(sub.partner, sub.id);
-  return secret;
+  return { secret, generated: rotateSigning && given.signingSecret === undefined };
 }
 
 /** The secrets a delivery on this subscription may be signed with (the previous one while it overlaps). */
@@ -101,19 +188,33 @@ export function subscriptionSecrets(
     SubscriptionRow,
     'id' | 'tenantId' | 'secretEncrypted' | 'previousSecretEncrypted' | 'previousSecretExpiresAt'
   > &
-    Partial<Pick<SubscriptionRow, 'authorizationSecretEncrypted'>>,
+    Partial<
+      Pick<
+        SubscriptionRow,
+        | 'authorizationSecretEncrypted'
+        | 'previousAuthorizationSecretEncrypted'
+        | 'previousAuthorizationSecretExpiresAt'
+      >
+    >,
   nowMs = Date.now(),
 ): SubscriptionSecrets {
   const aad = subscriptionSecretAad(sub.tenantId, sub.id);
-  const previousValid =
-    sub.previousSecretEncrypted &&
-    sub.previousSecretExpiresAt &&
-    new Date(sub.previousSecretExpiresAt).getTime() > nowMs;
+  const authAad = authorizationSecretAad(sub.tenantId, sub.id);
+  const valid = (sealed: string | null | undefined, until: Date | null | undefined): sealed is string =>
+    Boolean(sealed && until && new Date(until).getTime() > nowMs);
   return {
     current: vault.openString(sub.secretEncrypted, aad),
-    previous: previousValid ? vault.openString(sub.previousSecretEncrypted!, aad) : null,
+    previous: valid(sub.previousSecretEncrypted, sub.previousSecretExpiresAt)
+      ? vault.openString(sub.previousSecretEncrypted, aad)
+      : null,
     authorization: sub.authorizationSecretEncrypted
-      ? vault.openString(sub.authorizationSecretEncrypted, authorizationSecretAad(sub.tenantId, sub.id))
+      ? vault.openString(sub.authorizationSecretEncrypted, authAad)
+      : null,
+    previousAuthorization: valid(
+      sub.previousAuthorizationSecretEncrypted,
+      sub.previousAuthorizationSecretExpiresAt,
+    )
+      ? vault.openString(sub.previousAuthorizationSecretEncrypted, authAad)
       : null,
   };
 }

@@ -116,6 +116,12 @@ export interface AuthorizeInput {
    * against the database before it is decided.
    */
   fresh?: boolean;
+  /**
+   * The caller answers the partner with the approved amount (the webhook route, through the
+   * partner's adapter): a request the partner lets us approve in part may be approved for less
+   * than asked. Absent (a replayed event nobody hears the answer to): all or nothing.
+   */
+  answersPartial?: boolean;
   /** An operator's replay of a stored request: the outcomes the card writes are marked so. */
   replay?: boolean;
 }

@@ -22,12 +22,22 @@ export interface RecordedCall {
   status: number;
 }
 
+/**
+ * An answer the proxy gives itself instead of forwarding (recorded all the same): a failure to
+ * provoke a retry, or a listing stripe-mock cannot give (it ignores filters and keeps no state).
+ */
+export type Stub = (call: RecordedCall) => { status: number; body: unknown } | null;
+
 export interface RecordingProxy {
   /** What the platform's `apiBaseUrl` names. */
   url: string;
   calls: RecordedCall[];
   /** Calls whose path matches. */
   callsTo(method: string, path: string | RegExp): RecordedCall[];
+  /** Answers calls the stub takes (a non-null answer) itself; later stubs are asked first. */
+  stub(stub: Stub): void;
+  /** Forgets every stub: all calls go to stripe-mock again. */
+  unstub(): void;
   clear(): void;
   close(): Promise<void>;
 }
@@ -52,6 +62,7 @@ const flat = (params: URLSearchParams): Record<string, string> => Object.fromEnt
 export async function startRecordingProxy(target: string): Promise<RecordingProxy> {
   const upstream = new URL(target);
   const calls: RecordedCall[] = [];
+  const stubs: Stub[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -75,6 +86,14 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         status: 0,
       };
       calls.push(call);
+      for (const stub of stubs) {
+        const answer = stub(call);
+        if (!answer) continue;
+        call.status = answer.status;
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'request-id': 'req_stub' });
+        res.end(JSON.stringify(answer.body));
+        return;
+      }
       const forward = http.request(
         {
           host: upstream.hostname,
@@ -106,6 +125,12 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
       calls.filter(
         (c) => c.method === method && (typeof path === 'string' ? c.path === path : path.test(c.path)),
       ),
+    stub: (stub) => {
+      stubs.unshift(stub);
+    },
+    unstub: () => {
+      stubs.length = 0;
+    },
     clear: () => {
       calls.length = 0;
     },
@@ -114,5 +139,34 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * A Stripe list endpoint over `objects`, as the real API pages it: `created[gte]`/`created[lt]`
+ * filter, `limit` and `starting_after` page, `has_more` says whether a page follows.
+ */
+export function stripeListing<T extends { id: string; created: number }>(
+  path: string,
+  objects: () => T[],
+): Stub {
+  return (call) => {
+    if (call.method !== 'GET' || call.path !== path) return null;
+    const q = call.query;
+    const gte = q['created[gte]'] === undefined ? -Infinity : Number(q['created[gte]']);
+    const lt = q['created[lt]'] === undefined ? Infinity : Number(q['created[lt]']);
+    const within = objects().filter((o) => o.created >= gte && o.created < lt);
+    const after = q.starting_after;
+    const start = after ? within.findIndex((o) => o.id === after) + 1 : 0;
+    const limit = Number(q.limit ?? 10);
+    return {
+      status: 200,
+      body: {
+        object: 'list',
+        url: path,
+        has_more: start + limit < within.length,
+        data: within.slice(start, start + limit),
+      },
+    };
   };
 }

@@ -9,7 +9,7 @@ import {
   type PolicyPreview,
   type ProgramPolicy,
 } from '../api';
-import { useMe } from '../app';
+import { href } from '../router';
 import {
   ErrorBox,
   Facts,
@@ -122,6 +122,7 @@ export function PolicyPage() {
   const current = useAsync(() => getPolicy(), []);
   const history = usePaged((cursor) => listPolicyVersions(cursor), [current.data?.version]);
   const [saved, setSaved] = useState<number | null>(null);
+  const [pending, setPending] = useState<string | null>(null);
 
   return (
     <div class="page">
@@ -134,6 +135,12 @@ export function PolicyPage() {
           Saved: version {saved} is in force.
         </div>
       )}
+      {pending !== null && (
+        <div class="alert alert-warn" role="status">
+          Sent for approval: action {pending} waits in <a href={href.approvals()}>Approvals</a> for another
+          person; the policy in force has not changed.
+        </div>
+      )}
       {!current.data ? (
         !current.error && <Loading what="the policy" />
       ) : (
@@ -144,8 +151,13 @@ export function PolicyPage() {
               key={current.data.version}
               p={current.data}
               onSaved={(v) => {
+                setPending(null);
                 setSaved(v);
                 void current.reload();
+              }}
+              onPending={(id) => {
+                setSaved(null);
+                setPending(id);
               }}
             />
           </div>
@@ -219,8 +231,15 @@ function InForce({ p }: { p: PolicyInForce }) {
   );
 }
 
-function EditForm({ p, onSaved }: { p: PolicyInForce; onSaved: (version: number) => void }) {
-  const me = useMe();
+function EditForm({
+  p,
+  onSaved,
+  onPending,
+}: {
+  p: PolicyInForce;
+  onSaved: (version: number) => void;
+  onPending: (actionId: string) => void;
+}) {
   const initial = Object.fromEntries(EDITABLE.map((e) => [e.field, toText(p.policy, e.field, e.kind)]));
   const [values, setValues] = useState<Record<string, string>>(initial);
   const [preview, setPreview] = useState<{ result?: PolicyPreview; error?: unknown }>({});
@@ -252,7 +271,8 @@ function EditForm({ p, onSaved }: { p: PolicyInForce; onSaved: (version: number)
     try {
       const saved = await patchPolicy({ ...patch, ...(reason ? { reason } : {}) });
       setSave({ busy: false });
-      onSaved(saved.version);
+      if ('status' in saved && saved.status === 'pending_approval') onPending(saved.id);
+      else onSaved((saved as PolicyInForce).version);
     } catch (error) {
       setSave({ busy: false, error });
     }
@@ -314,12 +334,10 @@ function EditForm({ p, onSaved }: { p: PolicyInForce; onSaved: (version: number)
               <h3>This change</h3>
               <Changes changes={preview.result.changes} currency={p.policy.defaultCurrency} />
               {preview.result.needsApprover ? (
-                <div class={`alert ${preview.result.allowed ? 'alert-warn' : 'alert-error'}`} role="status">
-                  <strong>Needs an approver key:</strong> it raises {preview.result.raised.join(', ')} above
-                  the approval threshold {money(preview.result.threshold, p.policy.defaultCurrency)}.{' '}
-                  {preview.result.allowed
-                    ? 'Your approver key can save it.'
-                    : `Your ${me.role} key cannot save it: ask an approver.`}
+                <div class="alert alert-warn" role="status">
+                  <strong>Needs another person's approval:</strong> it loosens the program's controls (
+                  {preview.result.approvalReasons.join('; ')}). Saving sends it to Approvals with your reason;
+                  it applies once someone else approves it.
                 </div>
               ) : (
                 <p class="small ok-text">No approval needed: your key can save it.</p>

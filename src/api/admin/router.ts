@@ -94,20 +94,41 @@ export function adminRouter(deps: ApiDeps): Router<AppState> {
   });
 
   /**
-   * A new policy version (see `changePolicy`: raising a money limit above the approval threshold
-   * needs an approver key; `partner` must name a registered partner).
+   * A policy change (see `changePolicy`): 200 with the new version when it only tightens; 202 with
+   * a pending `change_policy` action when it loosens any control (a second principal approves it);
+   * `partner` must name a registered partner.
    */
   router.patch('/admin/policy', operator, idempotency(knex), async (ctx) => {
     const c = ctxOf(ctx);
     const tenantId = tenantOf(c);
     const { reason, ...patch } = bodyOf(c, PolicyPatchSchema);
-    const { version } = await changePolicy(deps, {
-      tenantId,
-      patch,
-      reason,
-      by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
-    });
-    const saved = await TenantPolicy.query(knex).findById([tenantId, version]).throwIfNotFound();
+    const result = await changePolicy(
+      {
+        ...deps,
+        reconciliation: {
+          temporal: deps.temporal,
+          taskQueue: deps.cards.taskQueue,
+          settings: deps.config.reconciliation,
+          log: ctx.state.log,
+        },
+      },
+      {
+        tenantId,
+        patch,
+        reason,
+        by: { keyId: ctx.state.auth!.keyId, role: ctx.state.auth!.role },
+      },
+    );
+    if (result.status === 'pending_approval') {
+      // A loosening change: an action waiting for a second principal, written only once approved.
+      ctx.status = 202;
+      ctx.body = await actionResponse(tenantId, result.actionId, {
+        approvalReasons: result.approvalReasons,
+        changes: result.changes,
+      });
+      return;
+    }
+    const saved = await TenantPolicy.query(knex).findById([tenantId, result.version]).throwIfNotFound();
     ctx.body = presentPolicy(saved);
   });
 

@@ -9,6 +9,7 @@ import {
   createSubscription,
   rotateSubscriptionSecret,
   updateSubscription,
+  updateSubscriptionConnection,
 } from '../../webhooks/subscriptions';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
@@ -25,6 +26,29 @@ const ListQuery = PaginationSchema.extend({
   cardId: z.string().max(100).optional(),
 });
 
+/** A secret or key as a partner makes it: printable, no whitespace. */
+const Secret = z
+  .string()
+  .min(8)
+  .max(500)
+  .regex(/^[\x21-\x7e]+$/, 'printable characters, no whitespace');
+
+/** What a tenant gives for a real partner (partners.md §5.1); sealed, never echoed. */
+const Connection = {
+  signingSecret: Secret.optional(),
+  authorizationSigningSecret: Secret.optional(),
+  apiKey: Secret.optional(),
+  apiBaseUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  stripeVersion: z
+    .string()
+    .regex(/^[0-9]{4}-[0-9]{2}-[0-9]{2}(\.[a-z]+)?$/, 'a Stripe API version, e.g. 2026-10-28.endive')
+    .optional(),
+};
+
 const ctxOf = (ctx: unknown): AppContext => ctx as AppContext;
 
 interface PartnerSubscriptionRow {
@@ -33,6 +57,11 @@ interface PartnerSubscriptionRow {
   eventTypes: string[];
   status: string;
   previousSecretExpiresAt: Date | null;
+  previousAuthorizationSecretExpiresAt?: Date | null;
+  authorizationSecretEncrypted?: string | null;
+  apiKeyLast4?: string | null;
+  apiBaseUrl?: string | null;
+  stripeVersion?: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -182,6 +211,14 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     previousSecretExpiresAt: s.previousSecretExpiresAt
       ? new Date(s.previousSecretExpiresAt).toISOString()
       : null,
+    // What the partner made is never echoed: the key by its last four, a secret by its presence.
+    apiKeyLast4: s.apiKeyLast4 ?? null,
+    apiBaseUrl: s.apiBaseUrl ?? null,
+    stripeVersion: s.stripeVersion ?? null,
+    authorizationSecret: Boolean(s.authorizationSecretEncrypted),
+    previousAuthorizationSecretExpiresAt: s.previousAuthorizationSecretExpiresAt
+      ? new Date(s.previousAuthorizationSecretExpiresAt).toISOString()
+      : null,
     createdAt: new Date(s.createdAt).toISOString(),
     updatedAt: new Date(s.updatedAt).toISOString(),
     ...(secret ? { secret } : {}),
@@ -211,18 +248,23 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     async (ctx) => {
       const c = ctxOf(ctx);
       const partner = knownPartner(c);
-      const body = bodyOf(c, z.strictObject({ eventTypes: eventTypesFor(partner).optional() }));
+      const { eventTypes, ...connection } = bodyOf(
+        c,
+        z.strictObject({ eventTypes: eventTypesFor(partner).optional(), ...Connection }),
+      );
       const created = await createSubscription(
         knex,
         deps.vault,
         tenantOf(c),
         partner,
-        body.eventTypes ?? getPartner(deps.partners, partner).eventTypes,
+        eventTypes ?? getPartner(deps.partners, partner).eventTypes,
+        connection,
       );
       ctx.status = 201;
+      // A generated secret is shown once; the partner's own is never echoed.
       ctx.body = presentSub(
         await knex('partner_subscriptions').where({ id: created.id }).first(),
-        created.secret,
+        created.generated ? created.secret : undefined,
       );
     },
   );
@@ -244,14 +286,23 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
         .strictObject({
           eventTypes: eventTypesFor(sub.partner).optional(),
           status: z.enum(['active', 'paused', 'disabled']).optional(),
+          apiKey: Connection.apiKey,
+          apiBaseUrl: Connection.apiBaseUrl,
+          stripeVersion: Connection.stripeVersion,
         })
-        .refine((b) => b.eventTypes || b.status, 'nothing to change'),
+        .refine((b) => Object.values(b).some((v) => v !== undefined), 'nothing to change'),
     );
-    await updateSubscription(knex, sub, body);
+    const { apiKey, apiBaseUrl, stripeVersion, ...change } = body;
+    await updateSubscriptionConnection(knex, deps.vault, sub, { apiKey, apiBaseUrl, stripeVersion });
+    if (change.eventTypes || change.status) await updateSubscription(knex, sub, change);
     ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first());
   });
 
-  /** A new signing secret; the old one keeps verifying for 24 hours so the partner can switch over. */
+  /**
+   * A new signing secret (the partner's own, or generated and shown once) and, if given, the
+   * partner's new authorization secret; each old one keeps verifying for 24 hours so the partner
+   * can switch over.
+   */
   router.post(
     '/admin/partners/:partner/subscriptions/:id/rotate-secret',
     operator,
@@ -259,8 +310,18 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     async (ctx) => {
       const c = ctxOf(ctx);
       const sub = await loadSub(c);
-      const secret = await rotateSubscriptionSecret(knex, deps.vault, sub);
-      ctx.body = presentSub(await knex('partner_subscriptions').where({ id: sub.id }).first(), secret);
+      const given = bodyOf(
+        c,
+        z.strictObject({
+          signingSecret: Connection.signingSecret,
+          authorizationSigningSecret: Connection.authorizationSigningSecret,
+        }),
+      );
+      const rotated = await rotateSubscriptionSecret(knex, deps.vault, sub, given);
+      ctx.body = presentSub(
+        await knex('partner_subscriptions').where({ id: sub.id }).first(),
+        rotated.generated ? rotated.secret : undefined,
+      );
     },
   );
 

@@ -7,11 +7,12 @@ import type { ProgramPolicy } from '../../domain/policy';
 import { DEFAULT_POLICY } from '../../domain/policy';
 import { approvalRequirement, type ActionType } from '../../domain/overrides';
 import { presentAction } from '../admin/presenters';
+import { classifyPolicyChange, loosenings } from '../../domain/policy-change';
 import { currentPolicy } from '../../policies/current';
+import { policyChanges } from '../../policies/versions';
 import { PolicyPatchSchema } from '../admin/schema';
 import { presentTransaction } from '../cards/presenters';
 import { findCard } from '../../cards/queries';
-import { deliveriesByLatestOutcome } from '../../webhooks/outcomes';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { authenticate, requireRole } from '../middleware/auth';
 import { newestFirst } from '../pagination';
@@ -40,16 +41,6 @@ const SearchQuery = PaginationSchema.extend({
   region: Region.optional(),
 });
 
-const StatsQuery = z.object({
-  cardId: z.string().max(100).optional(),
-  hours: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 14)
-    .default(24),
-});
-
 const VersionsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   /** The version below which the next page starts (the previous page's nextCursor). */
@@ -71,44 +62,9 @@ function approvalReasons(action: AdminAction, policy: ProgramPolicy): string[] {
   const params = (action.params ?? {}) as Record<string, unknown>;
   if (action.type === 'issue_card')
     return Array.isArray(params.beyondProgramCaps) ? params.beyondProgramCaps.map(String) : [];
+  if (action.type === 'change_policy')
+    return Array.isArray(params.loosening) ? params.loosening.map(String) : [];
   return approvalRequirement({ type: action.type as ActionType, params }, policy).reasons;
-}
-
-/** The policy fields whose raise above the approval threshold needs an approver key. */
-const APPROVAL_GATED = ['maxCardSpendLimit', 'weeklySpendLimitPerUser', 'overrideApprovalThreshold'] as const;
-type PolicyPatch = Partial<ProgramPolicy>;
-
-/**
- * The fields of a policy patch that raise a money limit above the approval threshold; the same
- * rule `PATCH /admin/policy` applies (it answers APPROVER_REQUIRED to an operator key for these).
- */
-export function raisedAboveThreshold(policy: ProgramPolicy, patch: PolicyPatch): string[] {
-  return APPROVAL_GATED.filter((k) => {
-    const next = patch[k];
-    if (next === undefined) return false;
-    const prev = policy[k];
-    const raising = next === null ? prev !== null : prev !== null && next > prev;
-    return raising && (next === null || next > policy.overrideApprovalThreshold);
-  });
-}
-
-/** What a policy version changed from the one before it: one entry per top-level field. */
-export function policyChanges(
-  before: Partial<ProgramPolicy> | null,
-  after: Partial<ProgramPolicy>,
-): Array<{ field: string; from: unknown; to: unknown }> {
-  const fields = [...new Set([...Object.keys(before ?? {}), ...Object.keys(after)])].sort();
-  return fields
-    .filter(
-      (f) =>
-        JSON.stringify(before?.[f as keyof ProgramPolicy]) !==
-        JSON.stringify(after[f as keyof ProgramPolicy]),
-    )
-    .map((f) => ({
-      field: f,
-      from: before ? (before[f as keyof ProgramPolicy] ?? null) : null,
-      to: after[f as keyof ProgramPolicy] ?? null,
-    }));
 }
 
 function presentCardSummary(card: Card, user: User | undefined) {
@@ -130,8 +86,8 @@ function presentCardSummary(card: Card, user: User | undefined) {
 
 /**
  * The reads the operators' console needs beyond the operator endpoints: who the calling key is,
- * card search, a card's transactions and user, policy history and a change's approval need, and
- * authorization counts per hour. Each route authenticates itself: this router is mounted beside
+ * card search, a card's transactions and user, policy history and a change's approval need (the
+ * charts are in stats-api.ts). Each route authenticates itself: this router is mounted beside
  * the static console, ahead of the API's own routers (so `/admin/cards/search` is not taken for a
  * card id).
  */
@@ -317,106 +273,17 @@ export function consoleApiRouter(deps: ApiDeps): Router<AppState> {
     const tenantId = tenantOf(c);
     const { reason: _reason, ...patch } = bodyOf(c, PolicyPatchSchema);
     const { version, policy } = await currentPolicy(knex, tenantId);
-    const raised = raisedAboveThreshold(policy, patch);
+    const loose = loosenings(classifyPolicyChange(policy, patch));
     const changes = policyChanges(policy, { ...policy, ...patch });
     ctx.body = {
       version,
       changes,
-      needsApprover: raised.length > 0,
-      raised,
-      allowed: raised.length === 0 || ctx.state.auth!.role === 'approver',
+      needsApprover: loose.length > 0,
+      raised: loose.map((c) => c.field),
+      approvalReasons: loose.map((c) => c.reason),
+      // Any key may ask; a loosening change then waits for a second principal's approval.
+      allowed: true,
       threshold: policy.overrideApprovalThreshold,
-    };
-  });
-
-  // ---- charts ------------------------------------------------------------------------------------
-  /**
-   * Authorizations per hour by result over the last `hours` (the card's, or the tenant's without
-   * `cardId`), and the decline codes among them. An authorization is a transaction the card (or the
-   * partner, for advice and stand-in) approved or declined; captures without one are not counted.
-   */
-  router.get('/admin/stats/authorizations', authed, operator, async (ctx) => {
-    const c = ctxOf(ctx);
-    const tenantId = tenantOf(c);
-    const q = queryOf(c, StatsQuery);
-    const card = q.cardId !== undefined ? await findCard(deps.knex, tenantId, q.cardId) : null;
-    const hourMs = 3_600_000;
-    const to = Math.floor(Date.now() / hourMs) * hourMs + hourMs;
-    const from = to - q.hours * hourMs;
-    const base = knex('transactions')
-      .where({ tenantId })
-      .where((w) => w.where({ status: 'declined' }).orWhere('authorizedAmount', '>', 0))
-      .whereRaw('coalesce(authorized_at, created_at) >= ?', [new Date(from)]);
-    if (card) base.where({ cardId: card.id });
-    const [hourly, reasons] = await Promise.all([
-      base
-        .clone()
-        .select(
-          knex.raw(`floor(extract(epoch from coalesce(authorized_at, created_at)) / 3600)::bigint AS "hour"`),
-          knex.raw(`count(*) FILTER (WHERE status <> 'declined')::int AS "approved"`),
-          knex.raw(`count(*) FILTER (WHERE status = 'declined')::int AS "declined"`),
-        )
-        .groupBy('hour'),
-      base
-        .clone()
-        .where({ status: 'declined' })
-        .select(knex.raw(`coalesce(decline_code, 'UNKNOWN') AS "code"`), knex.raw('count(*)::int AS "count"'))
-        .groupBy('code')
-        .orderBy([{ column: 'count', order: 'desc' }, { column: 'code' }]),
-    ]);
-    const byHour = new Map(
-      (hourly as Array<{ hour: string; approved: number; declined: number }>).map((r) => [
-        Number(r.hour) * hourMs,
-        r,
-      ]),
-    );
-    const buckets = [];
-    for (let at = from; at < to; at += hourMs) {
-      const r = byHour.get(at);
-      buckets.push({
-        hour: new Date(at).toISOString(),
-        approved: r?.approved ?? 0,
-        declined: r?.declined ?? 0,
-      });
-    }
-    ctx.body = {
-      cardId: card?.id ?? null,
-      hours: q.hours,
-      from: new Date(from).toISOString(),
-      to: new Date(to).toISOString(),
-      buckets,
-      totals: {
-        approved: buckets.reduce((a, b) => a + b.approved, 0),
-        declined: buckets.reduce((a, b) => a + b.declined, 0),
-      },
-      declineReasons: reasons as Array<{ code: string; count: number }>,
-    };
-  });
-
-  /** The overview's figures: cards by status, the two queues, and deliveries of the last day. */
-  router.get('/admin/stats/overview', authed, operator, async (ctx) => {
-    const tenantId = tenantOf(ctxOf(ctx));
-    const since = new Date(Date.now() - 24 * 3_600_000);
-    const [cards, pending, open, deliveries] = await Promise.all([
-      knex('cards')
-        .where({ tenantId })
-        .select('status')
-        .count<{ status: string; count: string }[]>({ count: '*' })
-        .groupBy('status'),
-      knex('admin_actions as a')
-        .where({ 'a.tenantId': tenantId, 'a.requiresApproval': true })
-        .whereNotExists(
-          knex('admin_action_decisions as d').whereRaw('d.tenant_id = a.tenant_id AND d.action_id = a.id'),
-        )
-        .count<{ count: string }[]>({ count: '*' }),
-      knex('discrepancies').where({ tenantId, status: 'open' }).count<{ count: string }[]>({ count: '*' }),
-      deliveriesByLatestOutcome(knex, tenantId, since),
-    ]);
-    ctx.body = {
-      cardsByStatus: Object.fromEntries(cards.map((r) => [r.status, Number(r.count)])),
-      pendingApprovals: Number(pending[0]?.count ?? 0),
-      openDiscrepancies: Number(open[0]?.count ?? 0),
-      deliveriesLastDay: deliveries,
     };
   });
 

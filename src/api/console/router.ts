@@ -6,6 +6,7 @@ import type Koa from 'koa';
 import { projectRoot } from '../../infra/paths';
 import type { ApiDeps, AppState } from '../context';
 import { consoleApiRouter } from './admin-api';
+import { consoleStatsRouter } from './stats-api';
 
 /** Where `npm run console:build` (run by `npm install` and `npm run dev`) writes the console. */
 export const consoleDistDir = path.join(projectRoot, 'console', 'dist');
@@ -142,5 +143,6 @@ export function consoleRouter(deps: ApiDeps, opts: { dir?: string } = {}): Route
   });
 
   router.use(consoleApiRouter(deps).routes());
+  router.use(consoleStatsRouter(deps).routes());
   return router;
 }

@@ -16,12 +16,19 @@ export function authenticate(knex: Knex): Koa.Middleware<AppState> {
       .where('k.key_hash', sha256Hex(match[1]!))
       .whereNull('k.revoked_at')
       .first<
-        { id: string; tenantId: string | null; role: ApiKeyRole; tenantStatus: string | null } | undefined
-      >('k.id', 'k.tenant_id', 'k.role', 't.status as tenant_status');
+        | {
+            id: string;
+            tenantId: string | null;
+            role: ApiKeyRole;
+            principal: string;
+            tenantStatus: string | null;
+          }
+        | undefined
+      >('k.id', 'k.tenant_id', 'k.role', 'k.principal', 't.status as tenant_status');
     if (!key) throw new DomainError('UNAUTHENTICATED', 'the API key is not valid');
     if (key.tenantId && key.tenantStatus !== 'active')
       throw new DomainError('FORBIDDEN', 'the tenant is suspended');
-    ctx.state.auth = { keyId: key.id, tenantId: key.tenantId, role: key.role };
+    ctx.state.auth = { keyId: key.id, tenantId: key.tenantId, role: key.role, principal: key.principal };
     await next();
   };
 }

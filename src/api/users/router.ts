@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
+import { setBillingAddress } from '../../users/billing-address';
 import { createUser } from '../../users/create';
 import { User } from '../../db/models';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
@@ -9,12 +10,25 @@ import { idempotency } from '../middleware/idempotency';
 import { Region } from '../schemas';
 import { bodyOf, pathId } from '../validate';
 
+/** Where the user's cards are billed: a partner that files cards under cardholders needs it (Stripe). */
+const BillingAddress = z.strictObject({
+  line1: z.string().trim().min(1).max(200),
+  line2: z.string().trim().min(1).max(200).optional(),
+  city: z.string().trim().min(1).max(100),
+  state: z.string().trim().min(1).max(10).optional(),
+  postalCode: z.string().trim().min(1).max(20),
+  country: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code such as "US"'),
+});
+
 const CreateUserSchema = z.strictObject({
   externalId: z.string().trim().min(1).max(200),
   name: z.string().trim().min(1).max(200),
   email: z.email().max(320).optional(),
   region: Region,
+  billingAddress: BillingAddress.optional(),
 });
+
+const UpdateUserSchema = z.strictObject({ billingAddress: BillingAddress });
 
 export function presentUser(u: User) {
   return {
@@ -23,6 +37,7 @@ export function presentUser(u: User) {
     name: u.name,
     email: u.email,
     region: u.region,
+    billingAddress: u.billingAddress ?? null,
     status: u.status,
     createdAt: new Date(u.createdAt).toISOString(),
   };
@@ -43,6 +58,19 @@ export function usersRouter(deps: ApiDeps): Router<AppState> {
     });
     ctx.status = 201;
     ctx.body = presentUser(user);
+  });
+
+  /** The user's billing address (for users made before their program issued at a partner that needs one). */
+  router.patch('/v1/users/:id', requireRole('app'), async (ctx) => {
+    const c = ctx as AppContext;
+    const body = bodyOf(c, UpdateUserSchema);
+    ctx.body = presentUser(
+      await setBillingAddress(knex, {
+        tenantId: tenantOf(c),
+        userId: pathId(c),
+        billingAddress: body.billingAddress,
+      }),
+    );
   });
 
   router.get('/v1/users/:id', requireRole('app'), async (ctx) => {

@@ -1,3 +1,4 @@
+import type { PartnerAddress } from '../../partners/adapter';
 import { BaseModel } from './BaseModel';
 
 /** A shopper who holds cards. */
@@ -10,6 +11,9 @@ export class User extends BaseModel {
   declare email: string | null;
   declare region: string;
   declare status: 'active' | 'suspended';
+  declare billingAddress: PartnerAddress | null;
+  /** The partners' cardholders made for this user, by partner name. */
+  declare partnerCardholders: Record<string, string>;
   declare createdAt: Date;
   declare updatedAt: Date;
 }

@@ -27,6 +27,8 @@ export function createLithicAdapter(opts: { clients?: LithicClients } = {}): Lit
   const clients = opts.clients ?? new LithicClients();
   return {
     name: LITHIC,
+    // Lithic's recommended ASA deadline (it declines at 6 s; partners.md §3.2).
+    answerDeadlineMs: 3_000,
     eventTypes: LITHIC_EVENT_TYPES,
     verify: verifyLithic,
     normalize: normalizeLithic,

@@ -72,7 +72,12 @@ export function sandboxRouter(deps: ApiDeps): Router<AppState> {
     if (!bearer) return apiKeys(ctx, next);
     const programId = programOfSandboxKey(deps.vault, bearer);
     if (!programId) throw new DomainError('UNAUTHENTICATED', 'the sandbox key is not valid');
-    ctx.state.auth = { keyId: 'sandbox-program-key', tenantId: programId, role: 'operator' };
+    ctx.state.auth = {
+      keyId: 'sandbox-program-key',
+      tenantId: programId,
+      role: 'operator',
+      principal: 'sandbox-partner',
+    };
     return next();
   });
   const operator = requireRole('operator');

@@ -27,7 +27,10 @@ export function createStripeAdapter(opts: { clients?: StripeClients } = {}): Str
   const clients = opts.clients ?? new StripeClients();
   return {
     name: STRIPE,
+    // Stripe's real-time authorization deadline (partners.md §2.2).
+    answerDeadlineMs: 2_000,
     eventTypes: STRIPE_EVENT_TYPES,
+    holderRequirements: { billingAddress: true },
     verify: verifyStripe,
     normalize: (delivery) => normalizeStripe(delivery.rawBody),
     formatAnswer: (answer, context) => formatStripeAnswer(answer, context),

@@ -67,6 +67,7 @@ export async function createStripeCard(
       { idempotencyKey: stripeIdempotencyKeys.cardholder(holder.userId) },
     );
     cardholderId = cardholder.id;
+    await holder.keepCardholder?.(cardholderId);
   }
   const card = await stripe.issuing.cards.create(
     {
@@ -83,7 +84,8 @@ export async function createStripeCard(
   const number = full.number ? full.number : null;
   const cvc = full.cvc ? full.cvc : null;
   // A test key (or stripe-mock) reveals no number; a live card must have one to be usable.
-  if (!number && full.livemode) throw new Error(`Stripe revealed no number for live card ${card.id}`);
+  if (!number && full.livemode)
+    throw new PartnerConfigError(`Stripe revealed no number for live card ${card.id}`);
   return {
     partnerCardId: card.id,
     number,

@@ -6,7 +6,11 @@
  */
 import type { MoneyDecision } from '../../domain/card-records';
 import { decideIncrement, decideRequest, type DeclineCode } from '../../domain/authorization';
-import { allAuthorizationsSettled, declinedByUserWeeklyCap } from '../../domain/card-limits';
+import {
+  allAuthorizationsSettled,
+  declinedByUserWeeklyCap,
+  partialWithinUserWeeklyCap,
+} from '../../domain/card-limits';
 import { userSpendItemKey, userSpendOf } from '../../domain/ledger';
 import type { AuthorizeInput, AuthorizeResult } from '../messages';
 import { db } from './activities';
@@ -56,29 +60,42 @@ export async function decide(card: CardEntity, req: AuthorizeInput): Promise<Aut
     expiresAtMs: s.expiresAtMs ?? 0,
     approvals: s.approvals,
   };
+  const answersPartial = req.answersPartial === true;
   let { decision: d, next } =
     ev.kind === 'authorization.request'
-      ? decideRequest(view, p, s.ledger, ev, Date.now())
+      ? decideRequest(view, p, s.ledger, ev, Date.now(), { answersPartial })
       : decideIncrement(view, p, s.ledger, ev, Date.now());
   const userLimit = p.weeklySpendLimit ?? null;
   const reserving = d.approved && userLimit !== null && Boolean(s.userId);
   if (reserving) {
-    const r = await db.reserveUserSpend({
-      tenantId: s.tenantId,
-      userId: s.userId!,
-      itemKey: userSpendItemKey(ev.partner, ev.transactionId),
-      eventKey: `${ev.partner}:${ev.eventId}`,
-      weekStartMs: card.weekOf(next.entry)!,
-      contribution: userSpendOf(next.entry),
-      limit: userLimit,
-      // The write that follows is the card's next one: an older write of this item arriving
-      // after it (an authorization decided from the books) is then not counted again.
-      seq: s.moneySeq + 1,
-    });
-    if (!r.reserved) ({ decision: d, next } = declinedByUserWeeklyCap(s.ledger, ev, r.spent, userLimit));
+    const reserve = (entry: typeof next.entry) =>
+      db.reserveUserSpend({
+        tenantId: s.tenantId,
+        userId: s.userId!,
+        itemKey: userSpendItemKey(ev.partner, ev.transactionId),
+        eventKey: `${ev.partner}:${ev.eventId}`,
+        weekStartMs: card.weekOf(entry)!,
+        contribution: userSpendOf(entry),
+        limit: userLimit,
+        // The write that follows is the card's next one: an older write of this item arriving
+        // after it (an authorization decided from the books) is then not counted again.
+        seq: s.moneySeq + 1,
+      });
+    const r = await reserve(next.entry);
+    if (!r.reserved) {
+      // The week has room for less: a partner that lets us approve less gets what is left.
+      const partial =
+        ev.kind === 'authorization.request' && answersPartial && ev.partialApproval === true && d.approved
+          ? partialWithinUserWeeklyCap(s.ledger, ev, d.approvedAmount ?? ev.amount, r.spent, userLimit)
+          : null;
+      const again = partial ? await reserve(partial.next.entry) : null;
+      if (partial && again?.reserved) ({ decision: d, next } = partial);
+      else
+        ({ decision: d, next } = declinedByUserWeeklyCap(s.ledger, ev, again?.spent ?? r.spent, userLimit));
+    }
   }
   const answer: AuthorizeResult = d.approved
-    ? { approved: true, approvedAmount: ev.amount, declineCode: null, duplicate: false }
+    ? { approved: true, approvedAmount: d.approvedAmount ?? ev.amount, declineCode: null, duplicate: false }
     : { approved: false, approvedAmount: 0, declineCode: d.declineCode, duplicate: false };
   const decision: MoneyDecision = {
     ...answer,

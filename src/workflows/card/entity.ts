@@ -193,7 +193,13 @@ export class CardEntity {
     const partnerStatus = d.to === 'expired' ? 'canceled' : d.to;
     if (actor.type === 'partner' || partnerStatus === 'pending') return;
     try {
-      await partner.syncPartnerStatus({ tenantId: s.tenantId, cardId: s.cardId, status: partnerStatus });
+      await partner.syncPartnerStatus({
+        tenantId: s.tenantId,
+        cardId: s.cardId,
+        status: partnerStatus,
+        changeKey: `t${s.transitionSeq}`,
+        ...(reason ? { reason } : {}),
+      });
     } catch (err) {
       // Our decision stands; the drift between the books is what reconciliation finds and explains.
       log.warn('could not tell the partner about a status change', { to: partnerStatus, error: String(err) });

@@ -7,7 +7,7 @@
 import { log } from '@temporalio/workflow';
 import { partnerStatusChange } from '../../domain/partner-status';
 import { applyStandIn, standInAnswer } from '../../domain/stand-in';
-import { applyMoneyEvent } from '../../domain/ledger';
+import { adviceApprovalsDelta, applyMoneyEvent, findEntry } from '../../domain/ledger';
 import type { CanonicalEvent } from '../../domain/events';
 import type { AuthorizeResult, PartnerEventInput } from '../messages';
 import { decide, retireIfSpent } from './authorization';
@@ -49,11 +49,18 @@ export async function applyPartnerEvent(
       return applyStandInEvent(card, from, ev);
     default: {
       const s = card.state;
-      await commitMoney(
+      // The partner's decision on an authorization counts as the card's own: an advice that
+      // approves what the card had not approved, or declines what it had, moves its approvals.
+      const delta =
+        ev.kind === 'authorization.advice'
+          ? adviceApprovalsDelta(findEntry(s.ledger, ev.transactionId), ev.approved)
+          : 0;
+      const committed = await commitMoney(
         card,
         from,
         applyMoneyEvent(s.ledger, ev, s.currency ?? ('currency' in ev ? ev.currency : 'USD')),
       );
+      if (committed.applied && delta !== 0) s.approvals = Math.max(0, s.approvals + delta);
     }
   }
 }
