@@ -6,6 +6,12 @@ import { toErrorResponse } from '../errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
+/** Answers with `Connection: close` and ends the socket once the answer is written. */
+export function closeAfterAnswer(ctx: Koa.Context): void {
+  ctx.set('Connection', 'close');
+  ctx.res.shouldKeepAlive = false;
+}
+
 /**
  * Outermost middleware: a request id (the caller's X-Request-Id when sane) in every log line and in
  * the response header, one access-log line per request (after the response), and the one place errors
@@ -36,6 +42,9 @@ export function requestContext(logger: Logger): Koa.Middleware<AppState> {
       if (internal) ctx.state.log.error({ err }, 'unhandled error');
       ctx.status = status;
       ctx.body = body;
+      // A body refused part-way stays unread on the socket: keeping the connection alive would
+      // leave the next request on it (a pooling proxy's other caller) waiting behind it for ever.
+      if (status === 413) closeAfterAnswer(ctx);
     } finally {
       // The access-log line is written once the response is on its way (Node's 'finish'; 'close'
       // if the client went first), not in the request's own time: its serialisation and redaction
