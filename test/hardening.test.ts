@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { startHarness, type Harness } from './helpers/harness';
-import { newTenant, type TestTenant } from './helpers/fixtures';
+import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
+import { sandboxProgramKey } from '../src/partners/sandbox/listing';
 
 let h: Harness;
 let t: TestTenant;
@@ -9,6 +10,11 @@ beforeAll(async () => {
   t = await newTenant(h);
 });
 afterAll(() => h.stop());
+
+const expectError = (res: { status: number; body: any }, status: number, code: string): void => {
+  expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
+  expect(typeof res.body.error.message).toBe('string');
+};
 
 /**
  * Writes `chunks` on one raw TCP connection, as a pooling proxy would (several requests, one
@@ -89,5 +95,89 @@ describe('a refused body never stalls the connection it came on', () => {
     });
     expect(answers(r.text)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 200']);
     expect(r.text).not.toMatch(/^connection: close\r$/im);
+  });
+});
+
+describe('cursors and path parameters are validated on every route: 400, never 500', () => {
+  const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const at = '2026-01-01T00:00:00.000Z';
+  const twoPart = [
+    b64([at, 'card_\u0000']),
+    b64(['-271821-04-20T00:00:00.000Z', 'card_x']),
+    b64([at]),
+    b64([at, null]),
+    b64([at, 'card_x', 'extra']),
+    b64(['2026-13-45T99:00:00.000Z', 'card_x']),
+    b64({ at, id: 'card_x' }),
+    b64("x' OR 1=1 --"),
+    '%00',
+  ];
+  const threePart = [
+    b64([at, 'webhook', 'whe_\u0000']),
+    b64(['-271821-04-20T00:00:00.000Z', 'webhook', 'whe_x']),
+    b64([at, 'webhook']),
+    b64([at, 'nonsense', 'whe_x']),
+  ];
+
+  it('a cursor with a NUL id, a year of −271821, no id or any other shape → 400 VALIDATION_FAILED', async () => {
+    const card = (await issueCard(h, t, (await newUser(h, t)).id)).body;
+    expect(card.id).toMatch(/^card_/);
+    const sandboxKey = sandboxProgramKey(h.vault, t.id);
+    const routes: Array<[string, string, string[]]> = [
+      ['/v1/cards', t.appKey, twoPart],
+      [`/v1/cards/${card.id}/transactions`, t.appKey, twoPart],
+      ['/admin/cards', t.operatorKey, twoPart],
+      [`/admin/cards/${card.id}/transactions`, t.operatorKey, twoPart],
+      ['/admin/actions', t.operatorKey, twoPart],
+      ['/admin/approvals', t.operatorKey, twoPart],
+      ['/admin/webhook-events', t.operatorKey, twoPart],
+      ['/admin/reconciliations', t.operatorKey, twoPart],
+      ['/admin/discrepancies', t.operatorKey, twoPart],
+      ['/admin/policy/versions', t.operatorKey, twoPart],
+      [`/admin/cards/${card.id}/timeline`, t.operatorKey, [...twoPart, ...threePart]],
+      ['/sandbox/v1/cards', sandboxKey, twoPart],
+      [`/sandbox/v1/transactions?from=${at}&to=2026-02-01T00:00:00.000Z`, sandboxKey, twoPart],
+    ];
+    for (const [path, key, cursors] of routes) {
+      // The route answers a plain page first, so a 400 below is the cursor's doing.
+      expect({ path, status: (await h.request('GET', path, { key })).status }).toEqual({ path, status: 200 });
+      for (const cursor of cursors) {
+        const sep = path.includes('?') ? '&' : '?';
+        const res = await h.request('GET', `${path}${sep}cursor=${encodeURIComponent(cursor)}`, { key });
+        expect({ path, cursor, status: res.status, code: res.body?.error?.code }).toEqual({
+          path,
+          cursor,
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        });
+      }
+    }
+  });
+
+  it('a NUL in any path parameter → 400; a partner named __proto__ → 404', async () => {
+    for (const [method, path, key] of [
+      ['GET', '/v1/cards/%00', t.appKey],
+      ['GET', '/v1/cards/card_%00x/transactions', t.appKey],
+      ['GET', '/admin/webhook-events/whe_%00', t.operatorKey],
+      ['GET', '/admin/policy/versions/%00', t.operatorKey],
+      ['GET', '/admin/partners/sandbox%00/subscriptions', t.operatorKey],
+      ['POST', '/webhooks/sandbox/psub_%00', undefined],
+      ['POST', '/admin/actions/act_%00/approve', t.approverKey],
+    ] as const)
+      expectError(
+        await h.request(method, path, { key, ...(method === 'POST' ? { body: {} } : {}) }),
+        400,
+        'VALIDATION_FAILED',
+      );
+    for (const partner of ['__proto__', 'constructor', 'hasOwnProperty', 'toString'])
+      for (const method of ['GET', 'POST'])
+        expectError(
+          await h.request(method, `/admin/partners/${partner}/subscriptions`, {
+            key: t.operatorKey,
+            ...(method === 'POST' ? { body: {}, headers: { 'idempotency-key': `k-${partner}` } } : {}),
+          }),
+          404,
+          'NOT_FOUND',
+        );
   });
 });

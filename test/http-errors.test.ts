@@ -138,7 +138,7 @@ describe('bad input gets a 4xx with the error shape, never a 500', () => {
       400,
       'VALIDATION_FAILED',
     );
-    expectError(await h.request('GET', '/v1/cards/%00', { key: t.appKey }), 404, 'NOT_FOUND');
+    expectError(await h.request('GET', '/v1/cards/%00', { key: t.appKey }), 400, 'VALIDATION_FAILED');
     expectError(await h.request('POST', '/v1/cards/card_nope/freeze', { key: t.appKey }), 404, 'NOT_FOUND');
   });
 

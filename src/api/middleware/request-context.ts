@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
 import type { AppState } from '../context';
+import { DomainError } from '../../domain/errors';
 import { toErrorResponse } from '../errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
@@ -74,3 +75,10 @@ export function requestContext(logger: Logger): Koa.Middleware<AppState> {
     }
   };
 }
+
+/** A NUL in any path segment (PostgreSQL text cannot hold one) is malformed input, whichever route. */
+export const refuseNulInPath: Koa.Middleware<AppState> = async (ctx, next) => {
+  if (/%00/i.test(ctx.path) || ctx.path.includes('\u0000'))
+    throw new DomainError('VALIDATION_FAILED', 'path parameters may not contain NUL characters');
+  await next();
+};
