@@ -1,4 +1,9 @@
+import http from 'node:http';
 import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../src/api/app';
+import knexFactory from 'knex';
+import { createLogger } from '../src/lib/logger';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import { sandboxProgramKey } from '../src/partners/sandbox/listing';
@@ -179,5 +184,123 @@ describe('cursors and path parameters are validated on every route: 400, never 5
           404,
           'NOT_FOUND',
         );
+  });
+});
+
+describe('headers on every answer, probes, media types', () => {
+  const expectDefaults = (res: { headers: Headers }, where: string): void => {
+    expect({ where, nosniff: res.headers.get('x-content-type-options') }).toEqual({
+      where,
+      nosniff: 'nosniff',
+    });
+    expect({ where, csp: res.headers.get('content-security-policy') }).toEqual({
+      where,
+      csp: expect.stringContaining("default-src 'none'"),
+    });
+    expect({ where, cache: res.headers.get('cache-control') }).toEqual({ where, cache: 'no-store' });
+  };
+
+  it('nosniff, a CSP that loads nothing and no-store on answers, errors included', async () => {
+    const user = await newUser(h, t);
+    expectDefaults(await h.request('GET', '/healthz'), 'healthz');
+    expectDefaults(await h.request('GET', '/readyz'), 'readyz');
+    expectDefaults(await h.request('GET', `/v1/users/${user.id}`, { key: t.appKey }), 'authenticated');
+    expectDefaults(await h.request('GET', '/admin/policy', { key: t.operatorKey }), 'operator');
+    expectDefaults(await h.request('GET', '/v1/cards'), '401');
+    expectDefaults(await h.request('GET', '/nothing'), '404');
+    expectDefaults(await h.request('POST', '/v1/users', { key: t.appKey, body: {} }), '400');
+    // The console's page keeps its own policy (it loads its own scripts).
+    const page = await h.request('GET', '/console');
+    if (page.status === 200) {
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
+  it('/readyz names the dependency that is down, never its error text', async () => {
+    // (Quiet: knex's own log lines about the refused connection would be noise here.)
+    const knex = knexFactory({
+      client: 'pg',
+      connection: 'postgres://nobody:secret-pw@127.0.0.1:1/nowhere',
+      pool: { min: 0, max: 1 },
+      acquireConnectionTimeout: 1000,
+      log: { warn() {}, error() {}, debug() {}, deprecate() {} },
+    });
+    const app = createApp({
+      knex,
+      temporal: h.temporal,
+      vault: h.vault,
+      logger: createLogger({ name: 'test-readyz', level: 'fatal', stdout: false }),
+      cards: { taskQueue: h.taskQueue },
+      config: {
+        publicUrl: h.baseUrl,
+        temporalUiUrl: 'http://127.0.0.1:8233',
+        temporalNamespace: h.stack.temporalNamespace,
+        bodyLimitBytes: 1024,
+        sandboxEnabled: false,
+      },
+    });
+    const server = http.createServer(app.callback());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/readyz`);
+      const text = await res.text();
+      expect(res.status).toBe(503);
+      expect(JSON.parse(text)).toEqual({
+        status: 'not_ready',
+        checks: { postgres: 'unavailable', temporal: 'ok' },
+      });
+      expect(text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|secret-pw|nobody|Error/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await knex.destroy();
+    }
+  });
+
+  it('a JSON body under any other media type → 415 UNSUPPORTED_MEDIA_TYPE; webhooks store whatever comes', async () => {
+    const body = JSON.stringify({ externalId: 'x', name: 'y', region: 'US' });
+    for (const type of [
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/jsonp',
+      undefined,
+    ]) {
+      const res = await h.request('POST', '/v1/users', {
+        key: t.appKey,
+        rawBody: body,
+        headers: type ? { 'content-type': type } : {},
+      });
+      // (fetch itself labels a string body text/plain when no type is given.)
+      expect({ type, status: res.status, code: res.body?.error?.code }).toEqual({
+        type,
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
+    }
+    for (const type of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/merge-patch+json',
+    ]) {
+      const res = await h.request('POST', '/v1/users', {
+        key: t.appKey,
+        rawBody: JSON.stringify({ externalId: `ext-${type.length}-${Date.now()}`, name: 'y', region: 'US' }),
+        headers: { 'content-type': type },
+      });
+      expect({ type, status: res.status }).toEqual({ type, status: 201 });
+    }
+    // A POST without a body needs no content type.
+    const card = (await issueCard(h, t, (await newUser(h, t)).id)).body;
+    const frozen = await h.request('POST', `/v1/cards/${card.id}/freeze`, { key: t.appKey });
+    expect({ status: frozen.status, body: frozen.body }).toMatchObject({ status: 200 });
+    // A partner's delivery is stored whatever its type (and judged by its signature).
+    const hook = await h.request('POST', new URL(t.sandboxWebhookUrl).pathname, {
+      rawBody: '{}',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(hook.status).toBe(401);
+    expect(await h.knex('webhook_deliveries').where({ id: hook.body.error.details.id })).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@ import type { AppState } from '../context';
 
 /**
  * Reads the raw body (kept as bytes for webhook signatures) with a size limit, then parses JSON.
- * Over the limit → 413; malformed JSON → 400 INVALID_JSON. Webhook routes parse for themselves
+ * Over the limit → 413; a body of another media type → 415; malformed JSON → 400 INVALID_JSON. Webhook routes parse for themselves
  * so that an unparseable delivery can still be stored.
  */
 export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): Koa.Middleware<AppState> {
@@ -30,6 +30,14 @@ export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): 
       (ctx.request as { body?: unknown }).body = undefined;
       return next();
     }
+    // JSON only under a JSON media type: a body sent as text/plain or a form (what a cross-site
+    // form can send without a preflight) is refused before it is parsed.
+    if (!ctx.request.is('application/json', 'application/*+json'))
+      throw new DomainError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        'send the request body as JSON with Content-Type: application/json',
+        { contentType: ctx.get('content-type').slice(0, 100) || null },
+      );
     let parsed: unknown;
     try {
       parsed = JSON.parse(text);

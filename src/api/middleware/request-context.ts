@@ -7,6 +7,18 @@ import { toErrorResponse } from '../errors';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
+/**
+ * Every answer's defaults: never sniffed into something executable, never rendered as a page that
+ * loads anything or is framed, never stored by a cache (answers carry tenants' data and secrets).
+ * A route with other needs (the console's files: their own CSP and caching) sets its own.
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'; base-uri 'none'",
+  'Cache-Control': 'no-store',
+  'Referrer-Policy': 'no-referrer',
+};
+
 /** Answers with `Connection: close` and ends the socket once the answer is written. */
 export function closeAfterAnswer(ctx: Koa.Context): void {
   ctx.set('Connection', 'close');
@@ -28,6 +40,7 @@ export function requestContext(logger: Logger): Koa.Middleware<AppState> {
     ctx.state.requestId = requestId;
     ctx.state.log = logger.child({ requestId });
     ctx.set('X-Request-Id', requestId);
+    ctx.set(API_HEADERS);
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
