@@ -7,6 +7,9 @@ import { createLogger } from '../src/lib/logger';
 import { startHarness, type Harness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import { sandboxProgramKey } from '../src/partners/sandbox/listing';
+import { MAX_AMOUNT } from '../src/domain/money';
+import { outcomesOf, sendEvent } from './helpers/webhooks';
+import { eventually } from './helpers/wait';
 
 let h: Harness;
 let t: TestTenant;
@@ -302,5 +305,122 @@ describe('headers on every answer, probes, media types', () => {
     });
     expect(hook.status).toBe(401);
     expect(await h.knex('webhook_deliveries').where({ id: hook.body.error.details.id })).toHaveLength(1);
+  });
+});
+
+describe('amounts: a documented maximum on every input, sums that never leave the exact range', () => {
+  it('two clearings of 2^53 − 1 are stored, rejected with the reason, and no card or list page breaks', async () => {
+    const user = await newUser(h, t);
+    const card = (await issueCard(h, t, user.id)).body;
+    const transactionId = `tx-${Date.now()}`;
+    for (let i = 0; i < 2; i++) {
+      const res = await sendEvent(h, t, 'transaction.cleared', {
+        transactionId,
+        cardId: card.partnerCardId,
+        amount: Number.MAX_SAFE_INTEGER,
+        currency: 'USD',
+      });
+      expectError(res, 400, 'VALIDATION_FAILED');
+      const id = res.body.error.details.id;
+      expect(await outcomesOf(h, id)).toEqual(['rejected']);
+      const stored = await h.knex('webhook_deliveries').where({ id }).first();
+      expect(JSON.parse(stored.rawBody.toString('utf8')).data.amount).toBe(Number.MAX_SAFE_INTEGER);
+      const outcome = await h.knex('webhook_outcomes').where({ deliveryId: id }).first();
+      expect(outcome.error).toContain(String(MAX_AMOUNT));
+    }
+    // The largest accepted amount is booked.
+    const ok = await sendEvent(h, t, 'transaction.cleared', {
+      transactionId,
+      cardId: card.partnerCardId,
+      amount: MAX_AMOUNT,
+      currency: 'USD',
+    });
+    expect(ok.status).toBe(200);
+    const shown = await eventually(async () => {
+      const r = await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey });
+      return r.body?.balances?.captured === MAX_AMOUNT && r;
+    });
+    expect(shown.status).toBe(200);
+    for (const [path, key] of [
+      [`/v1/cards?userId=${user.id}`, t.appKey],
+      [`/v1/cards/${card.id}/transactions`, t.appKey],
+      [`/admin/cards/${card.id}`, t.operatorKey],
+      [`/admin/cards/${card.id}/timeline`, t.operatorKey],
+      [`/admin/webhook-events?cardId=${card.id}`, t.operatorKey],
+    ])
+      expect({ path, status: (await h.request('GET', path, { key })).status }).toEqual({ path, status: 200 });
+  });
+
+  it('a card whose transactions sum past 2^53 still answers, its totals held at the largest exact value', async () => {
+    const user = await newUser(h, t);
+    const card = (await issueCard(h, t, user.id)).body;
+    // Written straight to the table: 1,000 maximum clearings is 10^16, past 2^53 ≈ 9.007·10^15.
+    await h.knex('transactions').insert(
+      Array.from({ length: 1000 }, (_, i) => ({
+        id: `txn_bulk${i}x${card.id.slice(5, 15)}`,
+        tenantId: t.id,
+        cardId: card.id,
+        partner: 'sandbox',
+        partnerTransactionId: `bulk-${card.id}-${i}`,
+        status: 'closed',
+        currency: 'USD',
+        capturedAmount: MAX_AMOUNT,
+      })),
+    );
+    for (const [path, key] of [
+      [`/v1/cards/${card.id}`, t.appKey],
+      [`/admin/cards/${card.id}`, t.operatorKey],
+    ]) {
+      const res = await h.request('GET', path, { key });
+      expect({ path, status: res.status }).toEqual({ path, status: 200 });
+      expect(res.body.balances.captured).toBe(Number.MAX_SAFE_INTEGER);
+      expect(res.body.balances.available.all_time).toBe(0);
+    }
+    const list = await h.request('GET', `/v1/cards?userId=${user.id}`, { key: t.appKey });
+    expect(list.status).toBe(200);
+  });
+
+  it('the API refuses amounts above 10^13 minor units', async () => {
+    const user = await newUser(h, t);
+    const over = MAX_AMOUNT + 1;
+    const cases: Array<[string, string, string, unknown]> = [
+      [
+        'POST',
+        '/v1/cards',
+        t.appKey,
+        {
+          userId: user.id,
+          currency: 'USD',
+          controls: { spendingLimits: [{ amount: over, interval: 'all_time' }] },
+        },
+      ],
+      ['PATCH', '/admin/policy', t.approverKey, { maxCardSpendLimit: over }],
+      ['PATCH', '/admin/policy', t.approverKey, { weeklySpendLimitPerUser: over }],
+      ['POST', '/admin/policy/preview', t.operatorKey, { overrideApprovalThreshold: over }],
+    ];
+    for (const [method, path, key, body] of cases) {
+      const res = await h.request(method, path, {
+        key,
+        body,
+        headers: { 'idempotency-key': `k-${path}-${Math.random()}` },
+      });
+      expect({ path, body, status: res.status, code: res.body?.error?.code }).toEqual({
+        path,
+        body,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
+    }
+    const atMax = await h.request('POST', '/v1/cards', {
+      key: t.appKey,
+      body: {
+        userId: user.id,
+        currency: 'USD',
+        controls: { spendingLimits: [{ amount: MAX_AMOUNT, interval: 'all_time' }] },
+      },
+      headers: { 'idempotency-key': `k-max-${Date.now()}` },
+    });
+    // Within the API's range; the program's own maximum refuses it (422), not the schema.
+    expect(atMax.status).not.toBe(400);
   });
 });

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { CURRENCY_PATTERN } from '../domain/money';
+import { CURRENCY_PATTERN, MAX_AMOUNT } from '../domain/money';
 import { REGION_PATTERN } from '../domain/regions';
 import { SPENDING_INTERVALS, WEEKDAYS, isValidTimeZone } from '../domain/time-windows';
 
-/** Shared field schemas: money is a non-negative safe integer of minor units, never a float. */
-export const MinorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const PositiveMinorUnits = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** Shared field schemas: money is a non-negative integer of minor units up to MAX_AMOUNT, never a float. */
+export const MinorUnits = z.number().int().nonnegative().max(MAX_AMOUNT);
+export const PositiveMinorUnits = z.number().int().positive().max(MAX_AMOUNT);
 export const Currency = z.string().regex(CURRENCY_PATTERN, 'an ISO 4217 code such as "USD"');
 export const Region = z
   .string()

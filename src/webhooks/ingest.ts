@@ -3,7 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { preparedStatement } from '../db/prepared';
 import type { CanonicalEvent } from '../domain/events';
-import { SYNCHRONOUS_KINDS } from '../domain/events';
+import { amountsOutOfRange, SYNCHRONOUS_KINDS } from '../domain/events';
+import { MAX_AMOUNT } from '../domain/money';
 import { newId } from '../lib/ids';
 import {
   getPartner,
@@ -138,6 +139,25 @@ function judge(
   if (n.events.length === 0) return ignored({ reason: 'no events: nothing to apply' }, n.eventId, n.type);
   // Each event is deduped by its own id: one id twice in a delivery is one event.
   const events = [...new Map(n.events.map((e) => [e.eventId, e])).values()];
+  // Amounts beyond the platform's maximum are refused (the delivery stays stored): no card's sums
+  // can then leave the exact range. A request is answered instead: its card declines it (no
+  // limit exceeds the maximum), which beats the partner's stand-in.
+  const beyond = events
+    .filter((e) => !SYNCHRONOUS_KINDS.includes(e.kind))
+    .flatMap((e) => amountsOutOfRange(e).map((a) => ({ ...a, eventId: e.eventId, kind: e.kind })));
+  if (beyond.length > 0) {
+    const message = `amount above the maximum of ${MAX_AMOUNT} minor units`;
+    return {
+      kind: 'end',
+      outcome: 'rejected',
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', message, details: { id: deliveryId, max: MAX_AMOUNT } } },
+      error: message,
+      details: { max: MAX_AMOUNT, amounts: beyond },
+      eventId: beyond[0]!.eventId,
+      eventType: beyond[0]!.kind,
+    };
+  }
   if (events.length > 1 && events.some((e) => SYNCHRONOUS_KINDS.includes(e.kind)))
     return unparseable(
       deliveryId,
