@@ -424,3 +424,79 @@ describe('amounts: a documented maximum on every input, sums that never leave th
     expect(atMax.status).not.toBe(400);
   });
 });
+
+describe('a delivery nested thousands deep is stored as received and breaks no view', () => {
+  const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+
+  it('unsigned or signed, it is kept byte for byte; the delivery view and the card timeline answer JSON', async () => {
+    const card = (await issueCard(h, t, (await newUser(h, t)).id)).body;
+    const unsignedBody = `{"id":"evt_deep","type":"card.updated","data":${deep(5000)}}`;
+    const unsigned = await h.request('POST', new URL(t.sandboxWebhookUrl).pathname, {
+      rawBody: unsignedBody,
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unsigned.status).toBe(401);
+    // (Written as text: JSON.stringify itself overflows the stack on such a value.)
+    const data = JSON.stringify({
+      transactionId: `tx-deep-${Date.now()}`,
+      cardId: card.partnerCardId,
+      amount: 100,
+      currency: 'USD',
+    });
+    const eventId = `evt_deep_${Date.now()}`;
+    const signed = await sendEvent(
+      h,
+      t,
+      'transaction.cleared',
+      {},
+      {
+        id: eventId,
+        rawBody: `{"id":"${eventId}","type":"transaction.cleared","created":"${new Date().toISOString()}","data":${data.slice(0, -1)},"extra":${deep(5000)}}}`,
+      },
+    );
+    expect(signed.status).toBe(200);
+    await eventually(async () => (await outcomesOf(h, signed.body.id)).includes('applied'));
+
+    for (const [id, body] of [
+      [unsigned.body.error.details.id, unsignedBody],
+      [signed.body.id, undefined],
+    ] as const) {
+      const stored = await h.knex('webhook_deliveries').where({ id }).first();
+      if (body) expect(stored.rawBody.equals(Buffer.from(body))).toBe(true);
+      const view = await h.request('GET', `/admin/webhook-events/${id}`, { key: t.operatorKey });
+      expect({ id, status: view.status, type: view.headers.get('content-type') }).toEqual({
+        id,
+        status: 200,
+        type: expect.stringContaining('application/json'),
+      });
+      // Shown as its text (masked), not re-parsed into a structure thousands of levels deep.
+      // (Compared by length: masking keeps it, and the text is long.)
+      const { text, json, note } = view.body.payload;
+      expect({ json, note, length: text.length }).toEqual({
+        json: null,
+        note: expect.stringMatching(/deeper than/),
+        length: stored.rawBody.length,
+      });
+      expect(text.slice(-20)).toBe(stored.rawBody.toString('utf8').slice(-20));
+    }
+    const timeline = await h.request('GET', `/admin/cards/${card.id}/timeline?limit=200`, {
+      key: t.operatorKey,
+    });
+    expect(timeline.status).toBe(200);
+    const item = timeline.body.data.find((i: { id?: string }) => i.id === signed.body.id);
+    expect(item?.payload).toMatchObject({ json: null, note: expect.stringMatching(/deeper than/) });
+    const list = await h.request('GET', `/admin/webhook-events?cardId=${card.id}`, { key: t.operatorKey });
+    expect(list.status).toBe(200);
+  });
+
+  it('a shallow delivery is still shown parsed', async () => {
+    const res = await sendEvent(h, t, 'card.updated', {
+      cardId: 'nope',
+      status: 'frozen',
+      x: JSON.parse(deep(20)),
+    });
+    const view = await h.request('GET', `/admin/webhook-events/${res.body.id}`, { key: t.operatorKey });
+    expect(view.status).toBe(200);
+    expect(view.body.payload.json).toMatchObject({ type: 'card.updated' });
+  });
+});

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
+import { jsonTextDepth } from '../../lib/json-depth';
 import { getPartner, hasPartner } from '../../partners/adapter';
 import { receiveDelivery } from '../../webhooks/receive';
 import {
@@ -65,9 +66,18 @@ interface PartnerSubscriptionRow {
   updatedAt: Date;
 }
 
-/** A stored body for operators' eyes: card numbers masked, JSON parsed when it is JSON. */
-export function presentPayload(raw: Buffer): { text: string; json: unknown } {
+/** How deep a stored body may nest to be shown parsed; deeper ones are shown as their text. */
+export const PRESENTED_JSON_DEPTH = 64;
+
+/**
+ * A stored body for operators' eyes: card numbers masked, parsed when it is JSON that nests no
+ * deeper than PRESENTED_JSON_DEPTH. A deeper one (any partner or stranger can send one) is shown
+ * as its text, with a note: never re-parsed into a structure that breaks the answer.
+ */
+export function presentPayload(raw: Buffer): { text: string; json: unknown; note?: string } {
   const text = maskCardNumbers(raw.toString('utf8'));
+  if (jsonTextDepth(text, PRESENTED_JSON_DEPTH) > PRESENTED_JSON_DEPTH)
+    return { text, json: null, note: `nested deeper than ${PRESENTED_JSON_DEPTH} levels: shown as text` };
   try {
     return { text, json: JSON.parse(text) };
   } catch {

@@ -19,6 +19,20 @@ export const API_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
 };
 
+/**
+ * Writes an object body as JSON text here, inside the error boundary, rather than leaving it to
+ * Koa after the middleware: a body that cannot be serialised then becomes a JSON 500 with the
+ * error shape, not Koa's plain-text one.
+ */
+function serializeJson(ctx: Koa.Context): void {
+  const body: unknown = ctx.body;
+  if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return;
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return;
+  const text = JSON.stringify(body);
+  ctx.body = text;
+  ctx.type = 'application/json';
+}
+
 /** Answers with `Connection: close` and ends the socket once the answer is written. */
 export function closeAfterAnswer(ctx: Koa.Context): void {
   ctx.set('Connection', 'close');
@@ -51,6 +65,7 @@ export function requestContext(logger: Logger): Koa.Middleware<AppState> {
           error: { code: 'METHOD_NOT_ALLOWED', message: `${ctx.method} is not allowed on ${ctx.path}` },
         };
       }
+      serializeJson(ctx);
     } catch (err) {
       const { status, body, internal } = toErrorResponse(err);
       if (internal) ctx.state.log.error({ err }, 'unhandled error');
