@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -498,5 +499,125 @@ describe('a delivery nested thousands deep is stored as received and breaks no v
     const view = await h.request('GET', `/admin/webhook-events/${res.body.id}`, { key: t.operatorKey });
     expect(view.status).toBe(200);
     expect(view.body.payload.json).toMatchObject({ type: 'card.updated' });
+  });
+});
+
+describe('nothing received is lost: NULs and oversize deliveries are stored and answered', () => {
+  // (No digit runs: a long one could pass for a card number and be masked in the view.)
+  const letters = (): string => crypto.randomBytes(8).toString('hex').replace(/[0-9]/g, 'q');
+  const view = (id: string) => h.request('GET', `/admin/webhook-events/${id}`, { key: t.operatorKey });
+
+  it('a signed delivery with a NUL in its event id or merchant name is kept byte for byte and answered 400', async () => {
+    const card = (await issueCard(h, t, (await newUser(h, t)).id)).body;
+    const created = new Date().toISOString();
+    const bodies = [
+      JSON.stringify({
+        id: 'evt_nul\u0000id',
+        type: 'transaction.cleared',
+        created,
+        data: {
+          transactionId: `tx-nul-${letters()}`,
+          cardId: card.partnerCardId,
+          amount: 100,
+          currency: 'USD',
+        },
+      }),
+      JSON.stringify({
+        id: `evt_nulmerchant${crypto.randomBytes(4).toString('hex')}`,
+        type: 'authorization.advice',
+        created,
+        data: {
+          transactionId: `tx-nulm-${letters()}`,
+          cardId: card.partnerCardId,
+          amount: 100,
+          currency: 'USD',
+          approved: true,
+          merchant: { name: 'Corner\u0000Shop', mcc: '5411', country: 'US', region: 'US-CA' },
+        },
+      }),
+    ];
+    for (const raw of bodies) {
+      expect(raw).toContain('\\u0000');
+      const res = await sendEvent(
+        h,
+        t,
+        'ignored',
+        {},
+        { id: `evt_${crypto.randomBytes(6).toString('hex')}`, rawBody: raw },
+      );
+      expectError(res, 400, 'WEBHOOK_UNPARSEABLE');
+      expect(res.body.error.message).toMatch(/NUL/);
+      const id = res.body.error.details.id;
+      const stored = await h.knex('webhook_deliveries').where({ id }).first();
+      expect(stored.rawBody.equals(Buffer.from(raw))).toBe(true);
+      expect(await outcomesOf(h, id)).toEqual(['unparseable']);
+      const shown = await view(id);
+      expect(shown.status).toBe(200);
+      expect(shown.body.outcome).toBe('unparseable');
+      // The original is retrievable: parsing the stored text gives the NUL back.
+      expect(JSON.stringify(JSON.parse(shown.body.payload.text))).toBe(raw);
+    }
+    // The escaped id is what the outcome records.
+    const first = await h.knex('webhook_outcomes').where({ eventId: 'evt_nul\\u0000id' });
+    expect(first).toHaveLength(1);
+    // A replay gives the same answer and stores nothing new.
+    const replayed = await h.request('POST', `/admin/webhook-events/${first[0].deliveryId}/replay`, {
+      key: t.operatorKey,
+    });
+    expect(replayed.body).toMatchObject({ replayed: true, status: 400 });
+  });
+
+  it('a delivery over the body limit is kept (its first bytes, its length and hash), answered 413, and the connection closed', async () => {
+    const raw = Buffer.concat([
+      Buffer.from('{"id":"evt_big","type":"card.updated","data":"'),
+      Buffer.alloc(1024 * 1024 + 5000, 'x'),
+      Buffer.from('"}'),
+    ]);
+    const res = await h.request('POST', new URL(t.sandboxWebhookUrl).pathname, {
+      rawBody: raw,
+      headers: { 'content-type': 'application/json' },
+    });
+    expectError(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(res.headers.get('connection')).toBe('close');
+    const id = res.body.error.details.id;
+    const stored = await h.knex('webhook_deliveries').where({ id }).first();
+    expect({
+      truncated: stored.bodyTruncated,
+      storedBytes: stored.rawBody.length,
+      receivedBytes: stored.receivedBytes,
+      sha256: stored.receivedSha256,
+      prefix: stored.rawBody.equals(raw.subarray(0, 1024 * 1024)),
+    }).toEqual({
+      truncated: true,
+      storedBytes: 1024 * 1024,
+      receivedBytes: raw.length,
+      sha256: crypto.createHash('sha256').update(raw).digest('hex'),
+      prefix: true,
+    });
+    expect(await outcomesOf(h, id)).toEqual(['rejected']);
+    const shown = await view(id);
+    expect(shown.status).toBe(200);
+    expect(shown.body.body).toEqual({
+      truncated: true,
+      storedBytes: 1024 * 1024,
+      receivedBytes: raw.length,
+      sha256: stored.receivedSha256,
+    });
+    const replayed = await h.request('POST', `/admin/webhook-events/${id}/replay`, { key: t.operatorKey });
+    expect(replayed.body).toMatchObject({ replayed: true, status: 413 });
+    expect(await h.knex('webhook_deliveries').where({ id })).toHaveLength(1);
+    expect(await outcomesOf(h, id)).toEqual(['rejected', 'rejected']);
+    // Chunked, on a raw socket: the same, and the socket is closed.
+    const path = new URL(t.sandboxWebhookUrl).pathname;
+    const r = await onOneSocket(h.baseUrl, [
+      `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      `${raw.length.toString(16)}\r\n`,
+      raw,
+      '\r\n0\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
+    ]);
+    expect(answers(r.text)).toEqual(['HTTP/1.1 413']);
+    expect(r.text).toMatch(/^connection: close\r$/im);
+    expect(r.closedByServer).toBe(true);
   });
 });

@@ -167,6 +167,15 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
       receivedAt: new Date(d.receivedAt).toISOString(),
       headers: d.headers,
       payload: presentPayload(d.rawBody),
+      // Over the body limit: `payload` is its first bytes; what was received in all.
+      body: d.bodyTruncated
+        ? {
+            truncated: true,
+            storedBytes: d.rawBody.length,
+            receivedBytes: d.receivedBytes,
+            sha256: d.receivedSha256,
+          }
+        : { truncated: false, storedBytes: d.rawBody.length, receivedBytes: d.rawBody.length },
       outcome: latest?.outcome ?? null,
       outcomes: outcomes.map((o) => ({
         outcome: o.outcome,
@@ -201,6 +210,16 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
       requestId: ctx.state.requestId,
       receivedAtMs: new Date(d.receivedAt).getTime(),
       replayOf: d.id,
+      ...(d.bodyTruncated
+        ? {
+            oversize: {
+              bytes: d.receivedBytes,
+              sha256: d.receivedSha256,
+              complete: true,
+              limitBytes: d.rawBody.length,
+            },
+          }
+        : {}),
     });
     ctx.body = { id: d.id, replayed: true, status: answer.status, result: answer.body };
   });
