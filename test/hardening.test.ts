@@ -619,5 +619,15 @@ describe('nothing received is lost: NULs and oversize deliveries are stored and 
     expect(answers(r.text)).toEqual(['HTTP/1.1 413']);
     expect(r.text).toMatch(/^connection: close\r$/im);
     expect(r.closedByServer).toBe(true);
+    // To no subscription (nothing to store it under): 404, and the connection closed all the same.
+    const nowhere = await onOneSocket(h.baseUrl, [
+      `POST /webhooks/sandbox/psub_nope HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      `${(5 * raw.length).toString(16)}\r\n`,
+      Buffer.concat([raw, raw, raw, raw, raw]),
+      '\r\n0\r\n\r\n',
+    ]);
+    expect(answers(nowhere.text)).toEqual(['HTTP/1.1 404']);
+    expect(nowhere.text).toMatch(/^connection: close\r$/im);
+    expect(nowhere.closedByServer).toBe(true);
   });
 });

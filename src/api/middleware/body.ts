@@ -8,8 +8,8 @@ import type { AppState } from '../context';
 
 /**
  * Reads the raw body (kept as bytes for webhook signatures) with a size limit, then parses JSON.
- * Over the limit → 413; a body of another media type → 415; malformed JSON → 400 INVALID_JSON. Webhook routes parse for themselves
- * so that an unparseable delivery can still be stored.
+ * Over the limit → 413; a body of another media type → 415; malformed JSON → 400 INVALID_JSON.
+ * Webhook routes parse for themselves so that an unparseable delivery can still be stored.
  */
 export function bodyReader(limitBytes: number, rawOnlyPrefixes: string[] = []): Koa.Middleware<AppState> {
   return async (ctx, next) => {

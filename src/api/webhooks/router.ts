@@ -23,6 +23,7 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
     const receivedAtMs = Date.now();
     const { partner, subscriptionId } = ctx.params as { partner: string; subscriptionId: string };
     if (!PARTNER.test(partner) || !SUBSCRIPTION_ID.test(subscriptionId)) {
+      if (ctx.state.bodyOverflow) closeAfterAnswer(ctx);
       ctx.status = 404;
       ctx.body = { error: { code: 'NOT_FOUND', message: 'no such webhook subscription' } };
       return;
@@ -45,7 +46,7 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
     );
     ctx.status = answer.status;
     // (What the partner sent past the limit may still be unread: the connection goes.)
-    if (answer.status === 413) closeAfterAnswer(ctx);
+    if (answer.status === 413 || ctx.state.bodyOverflow) closeAfterAnswer(ctx);
     if (answer.headers) ctx.set(answer.headers);
     ctx.body = answer.body;
     // Where the time went (standard Server-Timing): storing the delivery, then the decision (the
