@@ -29,8 +29,10 @@ function serializeJson(ctx: Koa.Context): void {
   if (body === null || typeof body !== 'object' || Buffer.isBuffer(body)) return;
   if (typeof (body as { pipe?: unknown }).pipe === 'function') return;
   const text = JSON.stringify(body);
+  // (The type Koa gave the object, or the one a route set — a partner's answer keeps its own.)
+  const type = ctx.response.get('Content-Type');
   ctx.body = text;
-  ctx.type = 'application/json';
+  ctx.type = type || 'application/json';
 }
 
 /** Answers with `Connection: close` and ends the socket once the answer is written. */
