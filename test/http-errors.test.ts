@@ -29,9 +29,9 @@ describe('bad input gets a 4xx with the error shape, never a 500', () => {
       });
       expectError(res, 400, 'INVALID_JSON');
     }
-    // Without a content type too (fetch sends text/plain for a string body).
+    // Without a content type (fetch sends text/plain for a string body), JSON is not read at all.
     const res = await h.request('POST', '/v1/users', { key: t.appKey, rawBody: '{oops' });
-    expectError(res, 400, 'INVALID_JSON');
+    expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('a body over 1 MB → 413 PAYLOAD_TOO_LARGE', async () => {
@@ -138,7 +138,7 @@ describe('bad input gets a 4xx with the error shape, never a 500', () => {
       400,
       'VALIDATION_FAILED',
     );
-    expectError(await h.request('GET', '/v1/cards/%00', { key: t.appKey }), 404, 'NOT_FOUND');
+    expectError(await h.request('GET', '/v1/cards/%00', { key: t.appKey }), 400, 'VALIDATION_FAILED');
     expectError(await h.request('POST', '/v1/cards/card_nope/freeze', { key: t.appKey }), 404, 'NOT_FOUND');
   });
 

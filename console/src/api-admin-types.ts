@@ -49,6 +49,8 @@ export interface DeliveryDetail {
   receivedAt: string;
   headers: Record<string, string>;
   payload: Payload;
+  /** What was received: over the body limit, `payload` is only its first `storedBytes`. */
+  body: { truncated: boolean; storedBytes: number; receivedBytes: number; sha256?: string };
   outcome: DeliveryOutcome | null;
   outcomes: OutcomeEntry[];
   handoff: { status: string; attempts: number; lastError: string | null; cardId: string | null } | null;

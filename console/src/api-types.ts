@@ -192,7 +192,9 @@ export interface Transaction {
 export interface Payload {
   /** The stored body with card numbers masked. */
   text: string;
+  /** Null when the body is not JSON, or nests too deep to be shown parsed (then `note` says so). */
   json: unknown;
+  note?: string;
 }
 
 export interface OutcomeEntry {

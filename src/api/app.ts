@@ -4,7 +4,7 @@ import Router from '@koa/router';
 import type { ApiDeps, AppState } from './context';
 import { authenticate } from './middleware/auth';
 import { bodyReader } from './middleware/body';
-import { requestContext } from './middleware/request-context';
+import { refuseNulInPath, requestContext } from './middleware/request-context';
 import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
 import { reconciliationRouter } from './admin/reconciliation';
@@ -47,6 +47,7 @@ export function createApp(input: Omit<ApiDeps, 'partners'> & { partners?: Partne
   };
   const app = new Koa<AppState>({ proxy: false });
   app.use(requestContext(deps.logger));
+  app.use(refuseNulInPath);
 
   const open = healthRouter(deps);
   app.use(open.routes());

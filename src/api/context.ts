@@ -36,11 +36,22 @@ export interface AuthInfo {
   principal: string;
 }
 
+export interface BodyOverflow {
+  /** Bytes received (reading stops at a ceiling: then `complete` is false). */
+  bytes: number;
+  /** SHA-256 (hex) of the bytes received. */
+  sha256: string;
+  complete: boolean;
+  limitBytes: number;
+}
+
 export interface AppState {
   requestId: string;
   log: Logger;
   auth?: AuthInfo;
   rawBody?: Buffer;
+  /** A webhook delivery over the body limit: `rawBody` is its first bytes; what was received in all. */
+  bodyOverflow?: BodyOverflow;
   /** Set by the idempotency middleware: hash of method, path and body. */
   requestHash?: string;
 }

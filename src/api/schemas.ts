@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { CURRENCY_PATTERN } from '../domain/money';
+import { CURRENCY_PATTERN, MAX_AMOUNT } from '../domain/money';
 import { REGION_PATTERN } from '../domain/regions';
 import { SPENDING_INTERVALS, WEEKDAYS, isValidTimeZone } from '../domain/time-windows';
 
-/** Shared field schemas: money is a non-negative safe integer of minor units, never a float. */
-export const MinorUnits = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-export const PositiveMinorUnits = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** Shared field schemas: money is a non-negative integer of minor units up to MAX_AMOUNT, never a float. */
+export const MinorUnits = z.number().int().nonnegative().max(MAX_AMOUNT);
+export const PositiveMinorUnits = z.number().int().positive().max(MAX_AMOUNT);
 export const Currency = z.string().regex(CURRENCY_PATTERN, 'an ISO 4217 code such as "USD"');
 export const Region = z
   .string()
@@ -67,16 +67,43 @@ export const PaginationSchema = z.object({
 
 /** Opaque list cursor: the (createdAt, id) of the last row returned. */
 export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt.toISOString(), id])).toString('base64url');
+  return encodeCursorParts(createdAt, id);
 }
 
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  const parts = decodeCursorParts(cursor, 1);
+  return parts ? { createdAt: parts[0], id: parts[1][0]! } : null;
+}
+
+/** A cursor's time exactly as `toISOString` writes it for the years PostgreSQL and people use. */
+const CURSOR_TIME = /^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$/;
+/** A cursor's keys are ids and kinds the API wrote: plain ASCII tokens, never NUL or SQL text. */
+const CURSOR_TOKEN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** A cursor of a time and `keys` string keys, base64url JSON: what list routes hand out. */
+export function encodeCursorParts(at: Date, ...keys: string[]): string {
+  return Buffer.from(JSON.stringify([at.toISOString(), ...keys])).toString('base64url');
+}
+
+/**
+ * Decodes a cursor of a time and `keys` keys, or null for anything the API did not write: not
+ * base64url JSON, not an array of exactly that length, a time outside 0000–9999 or not in
+ * canonical form (a year of −271821 is a valid JS date no database column holds), a key that is
+ * missing, not a string, or not a plain token (a NUL cannot reach SQL).
+ */
+export function decodeCursorParts(cursor: string, keys: number): [Date, string[]] | null {
+  if (!/^[A-Za-z0-9_-]{1,500}$/.test(cursor)) return null;
+  let value: unknown;
   try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    const createdAt = new Date(at);
-    if (typeof id !== 'string' || Number.isNaN(createdAt.getTime())) return null;
-    return { createdAt, id };
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     return null;
   }
+  if (!Array.isArray(value) || value.length !== keys + 1) return null;
+  const [at, ...rest] = value as unknown[];
+  if (typeof at !== 'string' || !CURSOR_TIME.test(at)) return null;
+  const createdAt = new Date(at);
+  if (Number.isNaN(createdAt.getTime()) || createdAt.toISOString() !== at) return null;
+  if (!rest.every((k): k is string => typeof k === 'string' && CURSOR_TOKEN.test(k))) return null;
+  return [createdAt, rest];
 }

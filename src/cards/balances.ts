@@ -28,7 +28,12 @@ export async function cardBalances(knex: Knex, card: Card, nowMs = Date.now()): 
   for (const [interval, start] of windows) {
     const filter = start === null ? '' : ' FILTER (WHERE coalesce(authorized_at, created_at) >= ?)';
     for (const col of ['held', 'captured', 'refunded']) {
-      select.push(`coalesce(sum(${col}_amount)${filter}, 0)::bigint AS "${alias(interval, col)}"`);
+      // sum(bigint) is numeric (no overflow); a total past 2^53 − 1 (only ever from hundreds of
+      // maximum amounts) is shown as that: the card's available amount is 0 either way, and the
+      // page still answers.
+      select.push(
+        `least(coalesce(sum(${col}_amount)${filter}, 0), ${Number.MAX_SAFE_INTEGER})::bigint AS "${alias(interval, col)}"`,
+      );
       if (start !== null) bindings.push(new Date(start));
     }
   }

@@ -5,6 +5,7 @@
  * What each partner's payload becomes is in partners.md §5.3.
  */
 import type { Merchant } from './authorization';
+import { isAcceptedAmount } from './money';
 
 interface Base {
   /** The partner's event id: the dedupe key. */
@@ -147,4 +148,14 @@ export const SYNCHRONOUS_KINDS: readonly CanonicalKind[] = [
 /** Replaces every run of 12–19 digits (a possible card number) by its last four behind asterisks. */
 export function maskCardNumbers(text: string): string {
   return text.replace(/(?<![0-9])[0-9]{12,19}(?![0-9])/g, (m) => `${'*'.repeat(m.length - 4)}${m.slice(-4)}`);
+}
+
+/** An event's amounts that are not within the platform's accepted range (field name → value). */
+export function amountsOutOfRange(e: CanonicalEvent): Array<{ field: string; amount: number }> {
+  const out: Array<{ field: string; amount: number }> = [];
+  for (const field of ['amount', 'cashbackAmount'] as const) {
+    const v = (e as Partial<Record<typeof field, unknown>>)[field];
+    if (v !== undefined && !isAcceptedAmount(Math.abs(Number(v)))) out.push({ field, amount: Number(v) });
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { MAX_AMOUNT } from './money';
 import {
   DISCREPANCY_CATEGORIES,
   healingEvents,
@@ -248,6 +249,13 @@ describe('healingEvents', () => {
           currency: 'USD',
         },
       ]);
+    });
+
+    it('books no amount above the platform’s maximum: an operator looks at it', () => {
+      const huge = record('clearing', MAX_AMOUNT + 1);
+      expect(healingEvents(books([auth, huge], [auth]), NOW)).toBeNull();
+      const max = record('clearing', MAX_AMOUNT);
+      expect(healingEvents(books([auth, max], [auth]), NOW)?.map((e) => e.eventId)).toEqual([max.eventId]);
     });
 
     it('names a record the partner never announced by the record itself', () => {

@@ -2,7 +2,7 @@
  * Reconciliation rules that need no database: the categories and resolutions, how a window is cut
  * into slices read in parallel, and which discrepancies are safe to heal with which events.
  */
-import type { CanonicalEvent } from './events';
+import { amountsOutOfRange, type CanonicalEvent } from './events';
 
 export const DISCREPANCY_CATEGORIES = [
   'card_status_mismatch',
@@ -186,5 +186,8 @@ export function healingEvents(d: HealableDiscrepancy, nowMs: number): CanonicalE
     if (correction > 0)
       push(type, `recon:${d.id}:${type}`, correction, theirs.lastAtMs ?? nowMs, `recon:${d.id}`);
   }
+  // An amount beyond the platform's maximum is refused at ingest; a heal does not book one either
+  // (an operator looks at it).
+  if (events.some((e) => amountsOutOfRange(e).length > 0)) return null;
   return events.length ? events : null;
 }

@@ -3,8 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { preparedStatement } from '../db/prepared';
 import type { CanonicalEvent } from '../domain/events';
-import { SYNCHRONOUS_KINDS } from '../domain/events';
+import { amountsOutOfRange, SYNCHRONOUS_KINDS } from '../domain/events';
+import { MAX_AMOUNT } from '../domain/money';
 import { newId } from '../lib/ids';
+import { containsNul } from '../lib/nul';
 import {
   getPartner,
   hasPartner,
@@ -37,6 +39,8 @@ export interface IngestRequest {
   receivedAtMs?: number;
   /** An operator's replay of this stored delivery. */
   replayOf?: string;
+  /** The body was over the limit: `rawBody` holds its first `limitBytes` bytes; this is all of it. */
+  oversize?: { bytes: number; sha256: string; complete: boolean; limitBytes: number };
 }
 
 export interface IngestResult {
@@ -138,6 +142,34 @@ function judge(
   if (n.events.length === 0) return ignored({ reason: 'no events: nothing to apply' }, n.eventId, n.type);
   // Each event is deduped by its own id: one id twice in a delivery is one event.
   const events = [...new Map(n.events.map((e) => [e.eventId, e])).values()];
+  // Amounts beyond the platform's maximum are refused (the delivery stays stored): no card's sums
+  // can then leave the exact range. A request is answered instead: its card declines it (no
+  // limit exceeds the maximum), which beats the partner's stand-in.
+  const beyond = events
+    .filter((e) => !SYNCHRONOUS_KINDS.includes(e.kind))
+    .flatMap((e) => amountsOutOfRange(e).map((a) => ({ ...a, eventId: e.eventId, kind: e.kind })));
+  if (beyond.length > 0) {
+    const message = `amount above the maximum of ${MAX_AMOUNT} minor units`;
+    return {
+      kind: 'end',
+      outcome: 'rejected',
+      status: 400,
+      body: { error: { code: 'VALIDATION_FAILED', message, details: { id: deliveryId, max: MAX_AMOUNT } } },
+      error: message,
+      details: { max: MAX_AMOUNT, amounts: beyond },
+      eventId: beyond[0]!.eventId,
+      eventType: beyond[0]!.kind,
+    };
+  }
+  // An event id or a merchant name with a NUL cannot be a text key or jsonb: the delivery is kept
+  // (its bytes are bytea) and refused with the reason, its ids recorded with the NUL escaped.
+  if (containsNul(events))
+    return unparseable(
+      deliveryId,
+      'an event holds a NUL character (U+0000), which the platform does not accept in its values',
+      n.eventId,
+      n.type,
+    );
   if (events.length > 1 && events.some((e) => SYNCHRONOUS_KINDS.includes(e.kind)))
     return unparseable(
       deliveryId,
@@ -187,6 +219,27 @@ export async function ingestDelivery(deps: WebhookDeps, req: IngestRequest): Pro
     rawBody: req.rawBody,
     receivedAtMs: req.receivedAtMs ?? Date.now(),
   };
+
+  if (req.oversize) {
+    const o = req.oversize;
+    const message = `the delivery is larger than ${o.limitBytes} bytes`;
+    await knex.raw(`WITH d AS (${STORE_OVERSIZE}) ${insertOutcomesSql(ONE_OUTCOME)}`, {
+      ...stored,
+      receivedBytes: o.bytes,
+      receivedSha256: o.sha256,
+      ...outcomeBindings({
+        tenantId,
+        deliveryId,
+        outcome: 'rejected',
+        error: message,
+        details: { receivedBytes: o.bytes, complete: o.complete, limitBytes: o.limitBytes, sha256: o.sha256 },
+      }),
+    });
+    return {
+      status: 413,
+      body: { error: { code: 'PAYLOAD_TOO_LARGE', message, details: { id: deliveryId } } },
+    };
+  }
 
   const verdict = judge(deps, adapter, sub, delivery, deliveryId, replay);
   if (verdict.kind === 'end') {
@@ -249,6 +302,16 @@ export async function ingestDelivery(deps: WebhookDeps, req: IngestRequest): Pro
 /** The raw delivery, exactly as received (skipped for an operator's replay of a stored one). */
 const STORE_DELIVERY = `INSERT INTO webhook_deliveries (id, tenant_id, subscription_id, partner, headers, raw_body, request_id)
   SELECT :id, :tenantId, :subscriptionId, :partner, :headers::jsonb, :rawBody, :requestId WHERE :store
+  RETURNING id`;
+
+/**
+ * A delivery over the body limit: its first bytes, and the length and hash of all that was read
+ * (an operator's replay of one stores nothing again).
+ */
+const STORE_OVERSIZE = `INSERT INTO webhook_deliveries
+    (id, tenant_id, subscription_id, partner, headers, raw_body, request_id, body_truncated, received_bytes, received_sha256)
+  SELECT :id, :tenantId, :subscriptionId, :partner, :headers::jsonb, :rawBody, :requestId, true,
+         :receivedBytes::bigint, :receivedSha256::text WHERE :store
   RETURNING id`;
 
 const ONE_OUTCOME = `SELECT :tenantId::text, :deliveryId::text, :outcome::text, :eventId::text, :eventType::text,

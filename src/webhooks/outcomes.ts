@@ -9,6 +9,7 @@
  */
 import type { Knex } from 'knex';
 import { preparedStatement } from '../db/prepared';
+import { containsNul, escapeNul, jsonWithoutNul } from '../lib/nul';
 
 export type WebhookOutcome =
   'applied' | 'duplicate' | 'ignored' | 'rejected' | 'unparseable' | 'parked' | 'failed';
@@ -120,15 +121,19 @@ const RECORD_UNLESS_RECORDED = preparedStatement(
 
 /** The named bindings of one outcome row, for `insertOutcomesSql` over `:tenantId, :deliveryId, …`. */
 export function outcomeBindings(row: OutcomeRow): Record<string, unknown> {
+  // What a partner sent can hold a NUL, which text and jsonb cannot: written escaped (the
+  // delivery's bytes keep the original).
+  const text = (v: string | null | undefined): string | null => (v == null ? null : escapeNul(v));
+  const details = row.details ?? {};
   return {
     tenantId: row.tenantId,
     deliveryId: row.deliveryId,
     outcome: row.outcome,
-    eventId: row.eventId ?? null,
-    eventType: row.eventType ?? null,
+    eventId: text(row.eventId),
+    eventType: text(row.eventType),
     cardId: row.cardId ?? null,
-    error: row.error ?? null,
-    details: JSON.stringify(row.details ?? {}),
+    error: text(row.error),
+    details: containsNul(details) ? jsonWithoutNul(details) : JSON.stringify(details),
   };
 }
 

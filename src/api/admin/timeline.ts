@@ -3,29 +3,25 @@ import { DomainError } from '../../domain/errors';
 import { findCard } from '../cards/router';
 import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { requireRole } from '../middleware/auth';
-import { PaginationSchema } from '../schemas';
+import { decodeCursorParts, encodeCursorParts, PaginationSchema } from '../schemas';
 import { pathId, queryOf } from '../validate';
 import { latestOutcome } from '../../webhooks/outcomes';
 import { presentPayload } from './webhooks';
 
 type Kind = 'webhook' | 'transaction_event' | 'state_transition' | 'admin_action' | 'discrepancy';
 
-const cursorOf = (at: Date, kind: string, ref: string): string =>
-  Buffer.from(JSON.stringify([at.toISOString(), kind, ref])).toString('base64url');
+const KINDS: ReadonlySet<string> = new Set<Kind>([
+  'webhook',
+  'transaction_event',
+  'state_transition',
+  'admin_action',
+  'discrepancy',
+]);
+const cursorOf = (at: Date, kind: string, ref: string): string => encodeCursorParts(at, kind, ref);
 function parseCursor(c: string): [Date, string, string] | null {
-  try {
-    const [at, kind, ref] = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as [
-      string,
-      string,
-      string,
-    ];
-    const d = new Date(at);
-    return Number.isNaN(d.getTime()) || typeof kind !== 'string' || typeof ref !== 'string'
-      ? null
-      : [d, kind, ref];
-  } catch {
-    return null;
-  }
+  const parts = decodeCursorParts(c, 2);
+  if (!parts || !KINDS.has(parts[1][0]!)) return null;
+  return [parts[0], parts[1][0]!, parts[1][1]!];
 }
 
 /**

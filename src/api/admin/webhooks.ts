@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
+import { jsonTextDepth } from '../../lib/json-depth';
 import { getPartner, hasPartner } from '../../partners/adapter';
 import { latestOutcome, latestOutcomeOrder } from '../../webhooks/outcomes';
 import { receiveDelivery } from '../../webhooks/receive';
@@ -66,9 +67,18 @@ interface PartnerSubscriptionRow {
   updatedAt: Date;
 }
 
-/** A stored body for operators' eyes: card numbers masked, JSON parsed when it is JSON. */
-export function presentPayload(raw: Buffer): { text: string; json: unknown } {
+/** How deep a stored body may nest to be shown parsed; deeper ones are shown as their text. */
+export const PRESENTED_JSON_DEPTH = 64;
+
+/**
+ * A stored body for operators' eyes: card numbers masked, parsed when it is JSON that nests no
+ * deeper than PRESENTED_JSON_DEPTH. A deeper one (any partner or stranger can send one) is shown
+ * as its text, with a note: never re-parsed into a structure that breaks the answer.
+ */
+export function presentPayload(raw: Buffer): { text: string; json: unknown; note?: string } {
   const text = maskCardNumbers(raw.toString('utf8'));
+  if (jsonTextDepth(text, PRESENTED_JSON_DEPTH) > PRESENTED_JSON_DEPTH)
+    return { text, json: null, note: `nested deeper than ${PRESENTED_JSON_DEPTH} levels: shown as text` };
   try {
     return { text, json: JSON.parse(text) };
   } catch {
@@ -158,6 +168,15 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
       receivedAt: new Date(d.receivedAt).toISOString(),
       headers: d.headers,
       payload: presentPayload(d.rawBody),
+      // Over the body limit: `payload` is its first bytes; what was received in all.
+      body: d.bodyTruncated
+        ? {
+            truncated: true,
+            storedBytes: d.rawBody.length,
+            receivedBytes: d.receivedBytes,
+            sha256: d.receivedSha256,
+          }
+        : { truncated: false, storedBytes: d.rawBody.length, receivedBytes: d.rawBody.length },
       outcome: latest?.outcome ?? null,
       outcomes: outcomes.map((o) => ({
         outcome: o.outcome,
@@ -192,6 +211,16 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
       requestId: ctx.state.requestId,
       receivedAtMs: new Date(d.receivedAt).getTime(),
       replayOf: d.id,
+      ...(d.bodyTruncated
+        ? {
+            oversize: {
+              bytes: d.receivedBytes,
+              sha256: d.receivedSha256,
+              complete: true,
+              limitBytes: d.rawBody.length,
+            },
+          }
+        : {}),
     });
     ctx.body = { id: d.id, replayed: true, status: answer.status, result: answer.body };
   });

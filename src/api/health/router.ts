@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { ApiDeps, AppState } from '../context';
 
-/** Liveness (process up) and readiness (PostgreSQL and Temporal reachable). */
+/** Liveness (process up) and readiness (PostgreSQL and Temporal reachable; which one is not, never why). */
 export function healthRouter(deps: ApiDeps): Router<AppState> {
   const router = new Router<AppState>();
   router.get('/healthz', (ctx) => {
@@ -21,17 +21,19 @@ export function healthRouter(deps: ApiDeps): Router<AppState> {
         clearTimeout(timer);
       }
     };
-    const check = async (fn: () => Promise<unknown>): Promise<'ok' | string> => {
+    // Anyone may ask: the answer names the dependency that is down, the log says why.
+    const check = async (name: string, fn: () => Promise<unknown>): Promise<'ok' | 'unavailable'> => {
       try {
         await timeout(fn());
         return 'ok';
       } catch (err) {
-        return `unavailable: ${(err as Error).message}`;
+        ctx.state.log.warn({ dependency: name, err }, 'readiness check failed');
+        return 'unavailable';
       }
     };
     const [postgres, temporal] = await Promise.all([
-      check(() => deps.knex.raw('select 1')),
-      check(() =>
+      check('postgres', () => deps.knex.raw('select 1')),
+      check('temporal', () =>
         deps.temporal.connection.workflowService.describeNamespace({
           namespace: deps.config.temporalNamespace,
         }),

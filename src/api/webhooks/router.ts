@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import { receiveDelivery, type ReceiveTiming } from '../../webhooks/receive';
 import type { ApiDeps, AppState } from '../context';
+import { closeAfterAnswer } from '../middleware/request-context';
 
 const SUBSCRIPTION_ID = /^psub_[0-9a-z]{1,64}$/;
 const PARTNER = /^[a-z][a-z0-9-]{1,30}$/;
@@ -22,6 +23,7 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
     const receivedAtMs = Date.now();
     const { partner, subscriptionId } = ctx.params as { partner: string; subscriptionId: string };
     if (!PARTNER.test(partner) || !SUBSCRIPTION_ID.test(subscriptionId)) {
+      if (ctx.state.bodyOverflow) closeAfterAnswer(ctx);
       ctx.status = 404;
       ctx.body = { error: { code: 'NOT_FOUND', message: 'no such webhook subscription' } };
       return;
@@ -38,10 +40,13 @@ export function webhooksRouter(deps: ApiDeps): Router<AppState> {
         rawBody: ctx.state.rawBody ?? Buffer.alloc(0),
         requestId: ctx.state.requestId,
         receivedAtMs,
+        ...(ctx.state.bodyOverflow ? { oversize: ctx.state.bodyOverflow } : {}),
       },
       timing,
     );
     ctx.status = answer.status;
+    // (What the partner sent past the limit may still be unread: the connection goes.)
+    if (answer.status === 413 || ctx.state.bodyOverflow) closeAfterAnswer(ctx);
     if (answer.headers) ctx.set(answer.headers);
     ctx.body = answer.body;
     // Where the time went (standard Server-Timing): storing the delivery, then the decision (the

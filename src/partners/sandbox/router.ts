@@ -7,7 +7,14 @@ import { MerchantSchema } from './normalize';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../../api/context';
 import { authenticate, requireRole } from '../../api/middleware/auth';
 import { SANDBOX_MAX_PAGE, programOfSandboxKey } from './listing';
-import { Currency, IsoDateTime, PaginationSchema, PositiveMinorUnits } from '../../api/schemas';
+import {
+  Currency,
+  decodeCursorParts,
+  encodeCursorParts,
+  IsoDateTime,
+  PaginationSchema,
+  PositiveMinorUnits,
+} from '../../api/schemas';
 import { bodyOf, queryOf } from '../../api/validate';
 
 const Merchant = MerchantSchema.strict();
@@ -37,15 +44,10 @@ const ListingPage = PaginationSchema.extend({
   limit: z.coerce.number().int().min(1).max(SANDBOX_MAX_PAGE).default(100),
 });
 
-const cursorOf = (at: Date, id: string) =>
-  Buffer.from(JSON.stringify([at.toISOString(), id])).toString('base64url');
+const cursorOf = (at: Date, id: string) => encodeCursorParts(at, id);
 const parseCursor = (c: string): [Date, string] | null => {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(c, 'base64url').toString()) as [string, string];
-    return Number.isNaN(Date.parse(at)) ? null : [new Date(at), id];
-  } catch {
-    return null;
-  }
+  const parts = decodeCursorParts(c, 1);
+  return parts ? [parts[0], parts[1][0]!] : null;
 };
 
 const EVENT_FOR = {
