@@ -106,6 +106,25 @@ describe('API keys', () => {
     expect((await h.request('GET', '/admin/api-keys', { key: a.appKey })).status).toBe(403);
   });
 
+  it('replays a retried create with the same key id and without the secret', async () => {
+    const headers = { 'Idempotency-Key': `create-${Math.random()}` };
+    const first = await h.request('POST', '/admin/api-keys', {
+      key: a.operatorKey,
+      body: { role: 'app', name: 'retried', principal: 'retry-service' },
+      headers,
+    });
+    const again = await h.request('POST', '/admin/api-keys', {
+      key: a.operatorKey,
+      body: { role: 'app', name: 'retried', principal: 'retry-service' },
+      headers,
+    });
+    expect(first.status).toBe(201);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.body.key).toBe('[shown once]');
+    expect(JSON.stringify(await h.knex('idempotency_keys').select('*'))).not.toContain(first.body.key);
+    expect(await h.knex('api_keys').where({ tenantId: a.id, name: 'retried' })).toHaveLength(1);
+  });
+
   it('lists the tenant’s keys without secrets or hashes, paginated', async () => {
     const made = await create(a.operatorKey, { role: 'app', name: 'listed', principal: 'lister' });
     const first = await h.request('GET', '/admin/api-keys?limit=2', { key: a.operatorKey });
