@@ -175,7 +175,7 @@ describe('API keys', () => {
     const old = made.body.key as string;
     const rotated = await h.request('POST', `/admin/api-keys/${made.body.id}/rotate`, {
       key: a.operatorKey,
-      body: { overlapSeconds: 2 },
+      body: { overlapSeconds: 4 },
     });
     expect(rotated.status).toBe(200);
     expect(rotated.body).toMatchObject({ id: made.body.id, role: 'operator', principal: OPERATOR });
@@ -241,7 +241,7 @@ describe('API keys', () => {
       role: 'app',
       name: 'short-lived',
       principal: 'temp',
-      expiresAt: inMs(1500),
+      expiresAt: inMs(4000),
     });
     expect(made.status).toBe(201);
     expect((await probe(made.body.key, 'app')).status).toBe(200);
