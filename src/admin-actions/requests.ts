@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 export interface ActionRequest {
   id: string;
   tenantId: string;
-  subjectType: 'card' | 'user' | 'discrepancy' | 'policy';
+  subjectType: 'card' | 'user' | 'discrepancy' | 'policy' | 'api_key';
   subjectId: string;
   type: string;
   params: Record<string, unknown>;

@@ -15,6 +15,7 @@ import type { PartnerRegistry } from '../partners/adapter';
 import { consoleRouter } from './console/router';
 import { cardsRouter } from './cards/router';
 import { healthRouter } from './health/router';
+import { apiKeysRouter } from './keys/router';
 import { tenantsRouter } from './tenants/router';
 import { usersRouter } from './users/router';
 import { webhooksRouter } from './webhooks/router';
@@ -67,6 +68,7 @@ export function createApp(input: Omit<ApiDeps, 'partners'> & { partners?: Partne
   authed.use(authenticate(deps.knex));
   for (const r of [
     tenantsRouter(deps),
+    apiKeysRouter(deps),
     usersRouter(deps),
     cardsRouter(deps),
     adminRouter(deps),
