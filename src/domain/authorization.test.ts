@@ -6,7 +6,7 @@ import { availableFor, emptyLedger, heldOf, ops, upsert, usageIn, type Ledger } 
 
 const hold = (l: Ledger, id: string, amount: number, atMs: number): Ledger =>
   upsert(l, id, atMs, 'USD', (e) => ops.authorize(e, amount)).ledger;
-import { SPENDING_INTERVALS } from './time-windows';
+import { SPENDING_INTERVALS, windowStart, type SpendingInterval, type Weekday } from './time-windows';
 
 const T0 = Date.parse('2026-11-20T12:00:00Z');
 const program: ProgramForDecision = {
@@ -167,6 +167,34 @@ const limitsArb: fc.Arbitrary<SpendingLimit[]> = fc
     ),
   );
 
+/**
+ * An independent model of the books for the property below: per transaction what was held,
+ * reversed, captured and refunded, and a window's spend as held + captured − refunded of the
+ * transactions made in it. Window starts come from time-windows.ts (tested on their own).
+ */
+interface ModelTx {
+  id: string;
+  atMs: number;
+  authorized: number;
+  reversed: number;
+  captured: number;
+  refunded: number;
+  cleared: boolean;
+}
+const modelHeld = (t: ModelTx): number => (t.cleared ? 0 : Math.max(0, t.authorized - t.reversed));
+function modelSpent(
+  txs: readonly ModelTx[],
+  interval: SpendingInterval,
+  nowMs: number,
+  timeZone: string,
+  weekStartsOn: Weekday,
+): number {
+  const start = windowStart(nowMs, interval, timeZone, weekStartsOn);
+  return txs
+    .filter((t) => start === null || t.atMs >= start)
+    .reduce((s, t) => s + modelHeld(t) + t.captured - t.refunded, 0);
+}
+
 describe('spending limits (property)', () => {
   it('never lets a window spend past its limit, nor available go negative, whatever the purchases and reversals', () => {
     fc.assert(
@@ -182,28 +210,59 @@ describe('spending limits (property)', () => {
             expiresAtMs: Number.MAX_SAFE_INTEGER,
           });
           let ledger = emptyLedger();
+          const txs: ModelTx[] = [];
           let now = Date.parse('2026-02-27T00:00:00Z');
           let n = 0;
           for (const op of steps) {
             if (op.kind === 'purchase') {
               now += op.advanceMs;
               const d = decideAuthorization(c, prog, ledger, req(op.amount, { atMs: now }));
-              if (d.approved) ledger = hold(ledger, `t${n++}`, op.amount, now);
+              // The model approves exactly when every limit leaves room for the amount.
+              const fits = limits.every((l) =>
+                l.interval === 'per_authorization'
+                  ? op.amount <= l.amount
+                  : modelSpent(txs, l.interval, now, timeZone, weekStartsOn) + op.amount <= l.amount,
+              );
+              expect(d.approved).toBe(fits);
+              if (d.approved) {
+                ledger = hold(ledger, `t${n}`, op.amount, now);
+                txs.push({
+                  id: `t${n++}`,
+                  atMs: now,
+                  authorized: op.amount,
+                  reversed: 0,
+                  captured: 0,
+                  refunded: 0,
+                  cleared: false,
+                });
+              }
             } else if (ledger.entries.length) {
-              const e = ledger.entries[op.pick % ledger.entries.length]!;
+              const pick = op.pick % ledger.entries.length;
+              const e = ledger.entries[pick]!;
+              const t = txs[pick]!;
+              expect(t.id).toBe(e.id);
               const apply = (fn: (x: typeof e) => typeof e): void => {
                 ledger = upsert(ledger, e.id, e.atMs, 'USD', fn).ledger;
               };
-              if (op.kind === 'reverse') apply((x) => ops.reverse(x, op.amount));
-              else if (op.kind === 'capture' && heldOf(e) > 0)
-                apply((x) => ops.clear(x, Math.floor(heldOf(x) * op.fraction)));
-              else if (op.kind === 'refund' && e.captured - e.refunded > 0)
-                apply((x) => ops.refund(x, Math.floor((x.captured - x.refunded) * op.fraction)));
+              if (op.kind === 'reverse') {
+                apply((x) => ops.reverse(x, op.amount));
+                t.reversed += op.amount;
+              } else if (op.kind === 'capture' && modelHeld(t) > 0) {
+                const amount = Math.floor(modelHeld(t) * op.fraction);
+                apply((x) => ops.clear(x, amount));
+                t.captured += amount;
+                t.cleared = true;
+              } else if (op.kind === 'refund' && t.captured - t.refunded > 0) {
+                const amount = Math.floor((t.captured - t.refunded) * op.fraction);
+                apply((x) => ops.refund(x, amount));
+                t.refunded += amount;
+              }
             }
             const clock = { nowMs: now, timeZone, weekStartsOn };
             for (const limit of limits) {
               if (limit.interval === 'per_authorization') continue;
               const spent = spentIn(usageIn(ledger, limit.interval, clock));
+              expect(spent).toBe(modelSpent(txs, limit.interval, now, timeZone, weekStartsOn));
               expect(spent).toBeLessThanOrEqual(limit.amount);
               expect(limit.amount - spent).toBeGreaterThanOrEqual(0);
             }
