@@ -295,3 +295,133 @@ describe('spending limits (property)', () => {
     );
   });
 });
+
+/**
+ * The decline order of docs/authorization.md, with several rules broken at once: the code is the
+ * first rule in the documented order that the purchase breaks. The oracle below is the doc's list,
+ * not the implementation.
+ */
+describe('decline order with rules broken together', () => {
+  interface Broken {
+    status: 'active' | 'frozen' | 'canceled' | 'pending' | 'expired';
+    pastExpiry: boolean;
+    currency: boolean;
+    region: boolean;
+    mcc: boolean;
+    maxAuthorizations: boolean;
+    perAuthorization: boolean;
+    window: boolean;
+    /** The card lists its per_authorization limit before its window limit. */
+    perAuthorizationFirst: boolean;
+  }
+  const OK: Broken = {
+    status: 'active',
+    pastExpiry: false,
+    currency: false,
+    region: false,
+    mcc: false,
+    maxAuthorizations: false,
+    perAuthorization: false,
+    window: false,
+    perAuthorizationFirst: true,
+  };
+
+  const AMOUNT = 600;
+  function decide(b: Broken) {
+    const perAuth: SpendingLimit = {
+      amount: b.perAuthorization ? AMOUNT - 1 : AMOUNT,
+      interval: 'per_authorization',
+    };
+    const window: SpendingLimit = { amount: b.window ? AMOUNT - 1 : AMOUNT, interval: 'monthly' };
+    const c = card({
+      status: b.status,
+      expiresAtMs: b.pastExpiry ? T0 : T0 + 1,
+      controls: {
+        ...card().controls,
+        spendingLimits: b.perAuthorizationFirst ? [perAuth, window] : [window, perAuth],
+        maxAuthorizations: b.maxAuthorizations ? 2 : 3,
+      },
+      approvals: 2,
+    });
+    const r = req(AMOUNT, {
+      ...(b.currency ? { currency: 'EUR' } : {}),
+      merchant: { name: 'Shop', mcc: b.mcc ? '7995' : '5411', country: b.region ? 'CA' : 'US' },
+    });
+    const d = decideAuthorization(c, program, emptyLedger(), r);
+    return d.approved ? 'APPROVED' : d.declineCode;
+  }
+
+  /** docs/authorization.md, "The decision": the first that applies. */
+  function documented(b: Broken): string {
+    const limits = b.perAuthorizationFirst
+      ? ([
+          [b.perAuthorization, 'EXCEEDS_PER_AUTHORIZATION_LIMIT'],
+          [b.window, 'EXCEEDS_SPENDING_LIMIT'],
+        ] as const)
+      : ([
+          [b.window, 'EXCEEDS_SPENDING_LIMIT'],
+          [b.perAuthorization, 'EXCEEDS_PER_AUTHORIZATION_LIMIT'],
+        ] as const);
+    const rules: Array<readonly [boolean, string]> = [
+      [b.status === 'expired' || (b.status === 'active' && b.pastExpiry), 'CARD_EXPIRED'],
+      [b.status !== 'active', 'CARD_NOT_ACTIVE'],
+      [b.currency, 'CURRENCY_MISMATCH'],
+      [b.region, 'REGION_NOT_ALLOWED'],
+      [b.mcc, 'MCC_BLOCKED'],
+      [b.maxAuthorizations, 'MAX_AUTHORIZATIONS_REACHED'],
+      ...limits,
+    ];
+    return rules.find(([broken]) => broken)?.[1] ?? 'APPROVED';
+  }
+
+  it('names the earlier rule of each pair broken together', () => {
+    const pairs: Array<[Partial<Broken>, string]> = [
+      [{ pastExpiry: true, window: true }, 'CARD_EXPIRED'],
+      [{ pastExpiry: true, currency: true }, 'CARD_EXPIRED'],
+      [{ pastExpiry: true, region: true }, 'CARD_EXPIRED'],
+      [{ status: 'expired', mcc: true }, 'CARD_EXPIRED'],
+      [{ status: 'frozen', window: true }, 'CARD_NOT_ACTIVE'],
+      [{ status: 'frozen', region: true }, 'CARD_NOT_ACTIVE'],
+      // Past its expiry but frozen: "expired" is an active card past its date (or status expired).
+      [{ status: 'frozen', pastExpiry: true }, 'CARD_NOT_ACTIVE'],
+      [{ currency: true, region: true }, 'CURRENCY_MISMATCH'],
+      [{ currency: true, window: true }, 'CURRENCY_MISMATCH'],
+      [{ region: true, window: true }, 'REGION_NOT_ALLOWED'],
+      [{ region: true, mcc: true }, 'REGION_NOT_ALLOWED'],
+      [{ mcc: true, maxAuthorizations: true }, 'MCC_BLOCKED'],
+      [{ mcc: true, perAuthorization: true }, 'MCC_BLOCKED'],
+      [{ maxAuthorizations: true, window: true }, 'MAX_AUTHORIZATIONS_REACHED'],
+      [{ maxAuthorizations: true, perAuthorization: true }, 'MAX_AUTHORIZATIONS_REACHED'],
+      [
+        { perAuthorization: true, window: true, perAuthorizationFirst: true },
+        'EXCEEDS_PER_AUTHORIZATION_LIMIT',
+      ],
+      [{ perAuthorization: true, window: true, perAuthorizationFirst: false }, 'EXCEEDS_SPENDING_LIMIT'],
+    ];
+    expect(decide(OK)).toBe('APPROVED');
+    for (const [broken, code] of pairs) {
+      expect({ broken, code: decide({ ...OK, ...broken }) }).toEqual({ broken, code });
+      expect(documented({ ...OK, ...broken })).toBe(code);
+    }
+  });
+
+  it('names the first documented rule broken, for any set of rules broken together', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          status: fc.constantFrom('active', 'frozen', 'canceled', 'pending', 'expired' as const),
+          pastExpiry: fc.boolean(),
+          currency: fc.boolean(),
+          region: fc.boolean(),
+          mcc: fc.boolean(),
+          maxAuthorizations: fc.boolean(),
+          perAuthorization: fc.boolean(),
+          window: fc.boolean(),
+          perAuthorizationFirst: fc.boolean(),
+        }),
+        (b) => expect(decide(b)).toBe(documented(b)),
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+});
