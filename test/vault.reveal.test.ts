@@ -33,7 +33,7 @@ function filesContaining(dir: string, needle: Buffer): { hits: string[]; scanned
       entries = fs.readdirSync(d, { withFileTypes: true });
     } catch (err) {
       if (vanished(err)) return;
-      throw new Error(`cannot scan ${d}: ${(err as Error).message}`);
+      throw new Error(`cannot scan ${d}: ${(err as Error).message}`, { cause: err });
     }
     for (const entry of entries) {
       const p = path.join(d, entry.name);
@@ -50,7 +50,7 @@ function filesContaining(dir: string, needle: Buffer): { hits: string[]; scanned
           bytes = fs.readFileSync(p);
         } catch (err) {
           if (vanished(err)) continue;
-          throw new Error(`cannot scan ${p}: ${(err as Error).message}`);
+          throw new Error(`cannot scan ${p}: ${(err as Error).message}`, { cause: err });
         }
         scanned++;
         if (bytes.includes(needle)) hits.push(p);
