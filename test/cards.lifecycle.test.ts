@@ -51,7 +51,25 @@ describe('card expiry', () => {
       body: { type: 'extend_expiry', params: { expiresAt: inMs(120_000) }, reason: 'delayed delivery' },
     });
     expect(ext.body.status).toBe('applied');
-    await new Promise((r) => setTimeout(r, 4_000));
+    // The timer armed before the extension (for the first expiry, the card's only deadline then)
+    // fires and finds nothing due: wait for it to fire after the extension's update and for the
+    // task that handled it to complete, then look. A card still expiring at the first date would
+    // be expired by then.
+    const handle = h.temporal.workflow.getHandle(cardWorkflowId(t.id, card.id));
+    await eventually(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const extended = events.findIndex(
+        (e) =>
+          e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'applyOverride',
+      );
+      const fired = events.findIndex((e, i) => i > extended && e.timerFiredEventAttributes);
+      return (
+        extended >= 0 &&
+        fired > extended &&
+        events.slice(fired).some((e) => e.workflowTaskCompletedEventAttributes)
+      );
+    });
+    expect((await handle.query(getCardQuery)).status).toBe('active');
     const now = (await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body;
     expect(now.status).toBe('active');
     expect(Date.parse(now.expiresAt)).toBeGreaterThan(Date.now() + 100_000);

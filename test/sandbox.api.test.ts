@@ -90,6 +90,9 @@ describe('the sandbox partner API', () => {
 
   it('records silent changes in its own books only (drift for reconciliation)', async () => {
     const card = (await issueCard(h, t, (await newUser(h, t)).id)).body;
+    const deliveries = async () =>
+      Number((await h.knex('webhook_deliveries').where({ tenantId: t.id }).count('* as n'))[0]!.n);
+    const deliveredBefore = await deliveries();
     const silent = await sb('POST', `/cards/${card.partnerCardId}/status`, {
       status: 'frozen',
       silent: true,
@@ -102,7 +105,8 @@ describe('the sandbox partner API', () => {
       currency: 'USD',
       silent: true,
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // The sandbox delivers as it answers: nothing was sent for either change.
+    expect(await deliveries()).toBe(deliveredBefore);
     expect((await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body).toMatchObject({
       status: 'active',
       balances: { captured: 0 },
@@ -110,10 +114,16 @@ describe('the sandbox partner API', () => {
 
     const announced = await sb('POST', `/cards/${card.partnerCardId}/status`, { status: 'frozen' });
     expect(announced.body.delivery.deliveries[0].status).toBe(200);
+    expect(await deliveries()).toBe(deliveredBefore + 1);
     await eventually(
       async () =>
         (await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body.status === 'frozen',
     );
+    // Once a later change has reached the card, the silent clearing still has not.
+    expect((await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body).toMatchObject({
+      balances: { captured: 0 },
+    });
+    expect(await h.knex('transaction_events').where({ cardId: card.id })).toHaveLength(0);
   });
 
   it('belongs to the program whose operator key calls it', async () => {

@@ -33,9 +33,16 @@ describe('webhook ingestion', () => {
     });
     expect(results.slice(1).every((r) => r.body.duplicate === true)).toBe(true);
     await eventually(async () => (await card(c.id)).balances.captured === 1_500);
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await card(c.id)).balances.captured).toBe(1_500);
-    expect(await h.knex('transaction_events').where({ cardId: c.id })).toHaveLength(1);
+    // No second effect later: a delivery sent after the ten, once applied, finds the first
+    // clearing counted once (the card applies its events in the order they reach it).
+    const later = { transactionId: uniq('txn'), cardId: c.partnerCardId, amount: 100, currency: 'USD' };
+    expect((await sendEvent(h, t, 'transaction.cleared', later)).status).toBe(200);
+    await eventually(async () => (await card(c.id)).balances.captured !== 1_500);
+    expect((await card(c.id)).balances.captured).toBe(1_600);
+    expect(
+      await h.knex('transaction_events').where({ cardId: c.id, partnerTransactionId: data.transactionId }),
+    ).toHaveLength(1);
+    expect(await h.knex('transaction_events').where({ cardId: c.id })).toHaveLength(2);
     const outcomes = await h.knex('webhook_outcomes').whereIn(
       'deliveryId',
       results.map((r) => r.body.id),
