@@ -83,6 +83,23 @@ describe('webhook ingestion', () => {
     expect((await card(c.id)).status).toBe('active');
   });
 
+  it('takes a signature ten seconds inside the 5-minute tolerance and refuses one ten seconds outside', async () => {
+    const c = await newCard();
+    const data = { cardId: c.partnerCardId };
+    const inside = await sendEvent(h, t, 'card.shipped', data, { signedAt: new Date(Date.now() - 290_000) });
+    expect(inside.status).toBe(200);
+    expect(inside.body).toMatchObject({ received: true });
+    const ahead = await sendEvent(h, t, 'card.shipped', data, { signedAt: new Date(Date.now() + 290_000) });
+    expect(ahead.status).toBe(200);
+    for (const offsetMs of [-310_000, 310_000]) {
+      const outside = await sendEvent(h, t, 'card.shipped', data, {
+        signedAt: new Date(Date.now() + offsetMs),
+      });
+      expect(outside.status).toBe(401);
+      expect(outside.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
+    }
+  });
+
   it('answers 400 to unparseable bodies and 200 ignored to unknown or unsubscribed types, storing each', async () => {
     const c = await newCard();
     const notJson = await sendEvent(h, t, 'x', {}, { rawBody: '{not json' });
