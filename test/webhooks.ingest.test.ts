@@ -100,6 +100,50 @@ describe('webhook ingestion', () => {
     }
   });
 
+  it('ignores a stale status change but still applies a stale cancellation', async () => {
+    const c = await newCard();
+    const at = (msAgo: number) => new Date(Date.now() - msAgo);
+    const frozen = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'frozen' },
+      {
+        created: at(0),
+      },
+    );
+    expect(frozen.status).toBe(200);
+    await eventually(async () => (await card(c.id)).status === 'frozen');
+    // Happened before the freeze: an unfreeze is stale and ignored, a cancellation is not.
+    const staleUnfreeze = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'active' },
+      {
+        created: at(60_000),
+      },
+    );
+    expect(staleUnfreeze.status).toBe(200);
+    await eventually(async () => (await outcomesOf(h, staleUnfreeze.body.id)).length > 0);
+    expect(await outcomesOf(h, staleUnfreeze.body.id)).toEqual(['ignored']);
+    expect((await card(c.id)).status).toBe('frozen');
+    const staleCancel = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'canceled' },
+      {
+        created: at(120_000),
+      },
+    );
+    expect(staleCancel.status).toBe(200);
+    await eventually(async () => (await card(c.id)).status === 'canceled');
+    expect(await outcomesOf(h, staleCancel.body.id)).toEqual(['applied']);
+    const last = await h.knex('card_events').where({ cardId: c.id }).orderBy('id', 'desc').first();
+    expect(last).toMatchObject({ fromStatus: 'frozen', toStatus: 'canceled', actorType: 'partner' });
+  });
+
   it('answers 400 to unparseable bodies and 200 ignored to unknown or unsubscribed types, storing each', async () => {
     const c = await newCard();
     const notJson = await sendEvent(h, t, 'x', {}, { rawBody: '{not json' });
