@@ -1,13 +1,9 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq } from './helpers/fixtures';
 import { sendEvent } from './helpers/webhooks';
 import { eventually, inMs } from './helpers/wait';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.stop());
+const h = useHarness();
 
 const APPEND_ONLY = [
   'card_events',

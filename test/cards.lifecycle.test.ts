@@ -1,20 +1,18 @@
 import { cardWorkflowId } from '../src/domain/ids';
 import { CardStatusSA } from '../src/workflows/search-attributes';
 import { changeStatusUpdate, getCardQuery } from '../src/workflows/messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { eventually, inMs } from './helpers/wait';
 
-let h: Harness;
-let t: TestTenant;
-
 // Card workflows in this file continue as new every ~40 history events, so every flow below
 // also crosses runs.
+const h = useHarness({ maxHistoryEvents: 40 });
+let t: TestTenant;
+
 beforeAll(async () => {
-  h = await startHarness({ maxHistoryEvents: 40 });
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 describe('card expiry', () => {
   it('expires the card at expiresAt by itself and tells the partner', async () => {

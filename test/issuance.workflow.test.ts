@@ -10,20 +10,18 @@ import { cardWorkflowId } from '../src/domain/ids';
 import { newId } from '../src/lib/ids';
 import { cardStartOptions, issueThroughWorkflow, type CardWorkflowConfig } from '../src/temporal/card-client';
 import { getCardQuery, issueUpdate, type IssueCardInput } from '../src/workflows/messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { eventually } from './helpers/wait';
 import { newTenant, newUser, type TestTenant } from './helpers/fixtures';
 
-let h: Harness;
+const h = useHarness();
 let tenant: TestTenant;
 let cards: CardWorkflowConfig;
 
 beforeAll(async () => {
-  h = await startHarness();
   tenant = await newTenant(h);
   cards = { taskQueue: h.taskQueue };
 });
-afterAll(() => h.stop());
 
 async function issueInput(): Promise<IssueCardInput> {
   const user = await newUser(h, tenant);

@@ -16,18 +16,16 @@ import type { PartnerAdapter, PartnerTransactionRecord } from '../src/partners/a
 import { createPartnerRegistry } from '../src/partners/registry';
 import { createStage, dropStage, stageTables } from '../src/reconciliation/stage';
 import { getCardQuery } from '../src/workflows/messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const record = (n: number): PartnerTransactionRecord => ({
   recordId: `rec_${n}`,

@@ -4,18 +4,16 @@
  */
 import { ensureReconciliationSchedule } from '../src/reconciliation/runs';
 import { reconciliationScheduleId } from '../src/workflows/reconciliation-messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { newTenant, type TestTenant } from './helpers/fixtures';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 describe('the reconciliation schedule', () => {
   it('skips a tick while the previous run is still running', async () => {

@@ -1,14 +1,12 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const sb = (method: string, path: string, body?: unknown) =>
   h.request(method, `/sandbox/v1${path}`, { key: t.operatorKey, body });

@@ -5,17 +5,15 @@ import { luhnCheckDigit, isLuhnValid } from '../src/domain/luhn';
 import { newId } from '../src/lib/ids';
 import { projectRoot } from '../src/infra/paths';
 import { eventually } from './helpers/wait';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 
-let h: Harness;
+const h = useHarness();
 let tenant: TestTenant;
 
 beforeAll(async () => {
-  h = await startHarness();
   tenant = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 /**
  * Files under `dir` whose bytes contain `needle`, and how many files were read. Returns paths

@@ -5,16 +5,15 @@
  * own), so the delivery and the dedupe key were already written in the same statement when it
  * fails: nothing may stay, and the partner's retry must be taken as new, not as a duplicate.
  */
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness({ ownDatabase: true });
 let t: TestTenant;
 
 beforeAll(async () => {
-  h = await startHarness({ ownDatabase: true });
   t = await newTenant(h);
   await h.knex.raw(`
     CREATE FUNCTION test_fail_handoff() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -23,7 +22,6 @@ beforeAll(async () => {
     CREATE TRIGGER test_fail_handoff BEFORE INSERT ON webhook_handoffs
       FOR EACH ROW WHEN (NEW.event_id LIKE 'evt_fault_%') EXECUTE FUNCTION test_fail_handoff()`);
 });
-afterAll(() => h.stop());
 
 describe('the ingest statement', () => {
   it('stores nothing when its outbox insert fails, and the retry is taken as new and applied once', async () => {

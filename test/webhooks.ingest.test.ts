@@ -1,17 +1,15 @@
 import { derivedId } from '../src/lib/ids';
 import { SandboxPartner } from '../src/partners/sandbox/adapter';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, cardBody, type TestTenant } from './helpers/fixtures';
 import { merchant, outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const newCard = async () => (await issueCard(h, t, (await newUser(h, t)).id)).body;
 const txns = (cardId: string) => h.request('GET', `/v1/cards/${cardId}/transactions`, { key: t.appKey });
