@@ -1,14 +1,13 @@
 import { createApiKey } from '../src/tenants/api-keys';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { eventually, inMs } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 let secondApproverKey: string;
 
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h, {
     overrideApprovalThreshold: 50_000,
     maxCardSpendLimit: 100_000,
@@ -16,7 +15,6 @@ beforeAll(async () => {
   });
   secondApproverKey = (await createApiKey(h.knex, t.id, 'approver', 'second approver')).key;
 });
-afterAll(() => h.stop());
 
 const action = (cardId: string, body: Record<string, unknown>, key = t.operatorKey) =>
   h.request('POST', `/admin/cards/${cardId}/actions`, { key, body });

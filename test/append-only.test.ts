@@ -1,11 +1,9 @@
-import { startHarness, type Harness } from './helpers/harness';
-import { issueCard, newTenant, newUser } from './helpers/fixtures';
+import { useHarness } from './helpers/harness';
+import { issueCard, newTenant, newUser, uniq } from './helpers/fixtures';
+import { sendEvent } from './helpers/webhooks';
+import { eventually, inMs } from './helpers/wait';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.stop());
+const h = useHarness();
 
 const APPEND_ONLY = [
   'card_events',
@@ -30,6 +28,57 @@ describe('append-only tables', () => {
         .map((t) => t.eventManipulation)
         .sort();
       expect({ table, ops }).toEqual({ table, ops: ['DELETE', 'UPDATE'] });
+    }
+    // And no other table has one: the list above is every append-only table.
+    expect([...new Set(triggers.map((t) => t.eventObjectTable))].sort()).toEqual([...APPEND_ONLY].sort());
+  });
+
+  it('reject UPDATE and DELETE of a row in each of the eight, and keep the row', async () => {
+    // Rows in every table: a tenant (its policy), a card (its events), a delivery with its
+    // outcome and transaction event, an operator's action with its decision, a reveal's audit.
+    const t = await newTenant(h);
+    const user = await newUser(h, t);
+    const card = (await issueCard(h, t, user.id)).body;
+    const cleared = await sendEvent(h, t, 'transaction.cleared', {
+      transactionId: uniq('txn'),
+      cardId: card.partnerCardId,
+      amount: 500,
+      currency: 'USD',
+    });
+    expect(cleared.status).toBe(200);
+    const action = await h.request('POST', `/admin/cards/${card.id}/actions`, {
+      key: t.operatorKey,
+      body: {
+        type: 'extend_expiry',
+        params: { expiresAt: inMs(400 * 86_400_000) },
+        reason: 'append-only test',
+      },
+    });
+    expect(action.body.status).toBe('applied');
+    expect((await h.request('POST', `/v1/cards/${card.id}/reveal`, { key: t.appKey })).status).toBe(200);
+    await eventually(
+      async () => (await h.knex('transaction_events').where({ cardId: card.id })).length === 1,
+    );
+
+    for (const table of APPEND_ONLY) {
+      const [{ column }] = (
+        await h.knex.raw(
+          `SELECT column_name AS column FROM information_schema.columns
+            WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position LIMIT 1`,
+          [table],
+        )
+      ).rows;
+      const count = async () => Number((await h.knex(table).count('* as n'))[0]!.n);
+      const before = await count();
+      expect({ table, rows: before > 0 }).toEqual({ table, rows: true });
+      const oneRow = `ctid = (SELECT ctid FROM ?? LIMIT 1)`;
+      await expect(
+        h.knex.raw(`UPDATE ?? SET ?? = ?? WHERE ${oneRow}`, [table, column, column, table]),
+      ).rejects.toThrow(/append-only/);
+      await expect(h.knex.raw(`DELETE FROM ?? WHERE ${oneRow}`, [table, table])).rejects.toThrow(
+        /append-only/,
+      );
+      expect({ table, rows: await count() }).toEqual({ table, rows: before });
     }
   });
 

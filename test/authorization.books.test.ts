@@ -1,7 +1,7 @@
 import { writeMoneyEvent } from '../src/cards/money-events';
 import type { RecordMoneyEventInput } from '../src/domain/card-records';
 import type { AuthorizeResult } from '../src/workflows/messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { authorizeDirectly, merchant, outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
@@ -12,11 +12,7 @@ import { eventually } from './helpers/wait';
  * 500 ms) in case the API did not live to. These check that backstop and that writes of one
  * transaction, in any order or at once, leave the tables right.
  */
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ projectionFlushMs: 500 });
-});
-afterAll(() => h.stop());
+const h = useHarness({ projectionFlushMs: 500 });
 
 async function setup(): Promise<{
   t: TestTenant;

@@ -3,17 +3,15 @@ import { cardWorkflowId } from '../src/domain/ids';
 import { CardStatusSA, RegionSA, TenantIdSA, UserIdSA } from '../src/workflows/search-attributes';
 import { getCardQuery } from '../src/workflows/messages';
 import { revealCardSecret } from '../src/vault/card-vault';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { cardBody, issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 
-let h: Harness;
+const h = useHarness();
 let tenant: TestTenant;
 
 beforeAll(async () => {
-  h = await startHarness();
   tenant = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 describe('issuing a card over HTTP', () => {
   it('creates the workflow with search attributes, the card row, a card event and a vault entry, and returns only last4', async () => {

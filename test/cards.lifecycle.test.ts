@@ -1,20 +1,18 @@
 import { cardWorkflowId } from '../src/domain/ids';
 import { CardStatusSA } from '../src/workflows/search-attributes';
 import { changeStatusUpdate, getCardQuery } from '../src/workflows/messages';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { eventually, inMs } from './helpers/wait';
 
-let h: Harness;
-let t: TestTenant;
-
 // Card workflows in this file continue as new every ~40 history events, so every flow below
 // also crosses runs.
+const h = useHarness({ maxHistoryEvents: 40 });
+let t: TestTenant;
+
 beforeAll(async () => {
-  h = await startHarness({ maxHistoryEvents: 40 });
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 describe('card expiry', () => {
   it('expires the card at expiresAt by itself and tells the partner', async () => {
@@ -51,7 +49,25 @@ describe('card expiry', () => {
       body: { type: 'extend_expiry', params: { expiresAt: inMs(120_000) }, reason: 'delayed delivery' },
     });
     expect(ext.body.status).toBe('applied');
-    await new Promise((r) => setTimeout(r, 4_000));
+    // The timer armed before the extension (for the first expiry, the card's only deadline then)
+    // fires and finds nothing due: wait for it to fire after the extension's update and for the
+    // task that handled it to complete, then look. A card still expiring at the first date would
+    // be expired by then.
+    const handle = h.temporal.workflow.getHandle(cardWorkflowId(t.id, card.id));
+    await eventually(async () => {
+      const events = (await handle.fetchHistory()).events ?? [];
+      const extended = events.findIndex(
+        (e) =>
+          e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'applyOverride',
+      );
+      const fired = events.findIndex((e, i) => i > extended && e.timerFiredEventAttributes);
+      return (
+        extended >= 0 &&
+        fired > extended &&
+        events.slice(fired).some((e) => e.workflowTaskCompletedEventAttributes)
+      );
+    });
+    expect((await handle.query(getCardQuery)).status).toBe('active');
     const now = (await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body;
     expect(now.status).toBe('active');
     expect(Date.parse(now.expiresAt)).toBeGreaterThan(Date.now() + 100_000);

@@ -1,15 +1,13 @@
 import { cardWorkflowId } from '../src/domain/ids';
 import { CardStatusSA } from '../src/workflows/search-attributes';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 async function sandboxStatus(partnerCardId: string): Promise<string> {
   return (await h.knex('sandbox.cards').where({ id: partnerCardId }).first()).status;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { merchant, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
@@ -13,7 +13,7 @@ import type { ApiDeps, AppState } from '../src/api/context';
 
 jest.setTimeout(120_000);
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 let other: TestTenant;
 let card: { id: string; last4: string; partnerCardId: string; userId: string };
@@ -36,7 +36,6 @@ async function authorize(tenant: TestTenant, partnerCardId: string, amount: numb
 }
 
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h, { authorizationTimeoutMs: 10_000 });
   other = await newTenant(h, { authorizationTimeoutMs: 10_000 });
   const externalId = uniq('shopper');
@@ -59,7 +58,6 @@ beforeAll(async () => {
   expect(o.status).toBe(201);
   otherCard = o.body;
 });
-afterAll(() => h.stop());
 
 describe('GET /admin/me', () => {
   it('names the calling key, its role and tenant, for every kind of key', async () => {

@@ -1,13 +1,11 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const expectError = (
   res: { status: number; body: any; headers: Headers },

@@ -1,17 +1,15 @@
 import { handOff } from '../src/webhooks/outbox';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 import { createLogger } from '../src/lib/logger';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 describe('the outbox relay', () => {
   it('does not mark a row handed off when a replay re-queued it after the claim', async () => {

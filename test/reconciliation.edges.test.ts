@@ -1,4 +1,4 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import { eventually } from './helpers/wait';
 import { merchant, sendEvent } from './helpers/webhooks';
@@ -8,11 +8,7 @@ import { newId } from '../src/lib/ids';
 jest.setTimeout(120_000);
 
 /** Small pages: a run of a few hundred records takes long enough to be watched. */
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ reconciliation: { pageSize: 10, slices: 2 } });
-});
-afterAll(() => h.stop());
+const h = useHarness({ reconciliation: { pageSize: 10, slices: 2 } });
 
 async function ok<T = any>(p: Promise<{ status: number; body: T }>, status = 201): Promise<T> {
   const r = await p;

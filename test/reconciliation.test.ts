@@ -1,4 +1,4 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { eventually } from './helpers/wait';
 import { merchant, sendEvent } from './helpers/webhooks';
@@ -9,11 +9,7 @@ import { DISCREPANCY_CATEGORIES, type DiscrepancyCategory } from '../src/domain/
 
 jest.setTimeout(120_000);
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(() => h.stop());
+const h = useHarness();
 
 interface Injected {
   category: DiscrepancyCategory;

@@ -1,14 +1,12 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const sb = (method: string, path: string, body?: unknown) =>
   h.request(method, `/sandbox/v1${path}`, { key: t.operatorKey, body });
@@ -90,6 +88,9 @@ describe('the sandbox partner API', () => {
 
   it('records silent changes in its own books only (drift for reconciliation)', async () => {
     const card = (await issueCard(h, t, (await newUser(h, t)).id)).body;
+    const deliveries = async () =>
+      Number((await h.knex('webhook_deliveries').where({ tenantId: t.id }).count('* as n'))[0]!.n);
+    const deliveredBefore = await deliveries();
     const silent = await sb('POST', `/cards/${card.partnerCardId}/status`, {
       status: 'frozen',
       silent: true,
@@ -102,7 +103,8 @@ describe('the sandbox partner API', () => {
       currency: 'USD',
       silent: true,
     });
-    await new Promise((r) => setTimeout(r, 500));
+    // The sandbox delivers as it answers: nothing was sent for either change.
+    expect(await deliveries()).toBe(deliveredBefore);
     expect((await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body).toMatchObject({
       status: 'active',
       balances: { captured: 0 },
@@ -110,10 +112,16 @@ describe('the sandbox partner API', () => {
 
     const announced = await sb('POST', `/cards/${card.partnerCardId}/status`, { status: 'frozen' });
     expect(announced.body.delivery.deliveries[0].status).toBe(200);
+    expect(await deliveries()).toBe(deliveredBefore + 1);
     await eventually(
       async () =>
         (await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body.status === 'frozen',
     );
+    // Once a later change has reached the card, the silent clearing still has not.
+    expect((await h.request('GET', `/v1/cards/${card.id}`, { key: t.appKey })).body).toMatchObject({
+      balances: { captured: 0 },
+    });
+    expect(await h.knex('transaction_events').where({ cardId: card.id })).toHaveLength(0);
   });
 
   it('belongs to the program whose operator key calls it', async () => {

@@ -1,15 +1,13 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { newTenant, type TestTenant } from './helpers/fixtures';
 import { checkBooks, reconcilePlayed } from '../src/simulator/check';
 import { runSimulation } from '../src/simulator/simulator';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const target = () => ({
   baseUrl: h.baseUrl,

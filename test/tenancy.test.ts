@@ -1,15 +1,13 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 
-let h: Harness;
+const h = useHarness();
 let a: TestTenant;
 let b: TestTenant;
 
 beforeAll(async () => {
-  h = await startHarness();
   [a, b] = await Promise.all([newTenant(h), newTenant(h)]);
 });
-afterAll(() => h.stop());
 
 describe('tenancy', () => {
   it("answers 404 to tenant B's keys for tenant A's users and cards, and changes nothing", async () => {

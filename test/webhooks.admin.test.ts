@@ -1,15 +1,13 @@
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { merchant, outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const newCard = async () => (await issueCard(h, t, (await newUser(h, t)).id)).body;
 const op = (method: string, path: string, body?: unknown) =>

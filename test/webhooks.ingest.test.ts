@@ -1,17 +1,15 @@
 import { derivedId } from '../src/lib/ids';
 import { SandboxPartner } from '../src/partners/sandbox/adapter';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, cardBody, type TestTenant } from './helpers/fixtures';
 import { merchant, outcomesOf, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness();
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness();
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 const newCard = async () => (await issueCard(h, t, (await newUser(h, t)).id)).body;
 const txns = (cardId: string) => h.request('GET', `/v1/cards/${cardId}/transactions`, { key: t.appKey });
@@ -33,9 +31,16 @@ describe('webhook ingestion', () => {
     });
     expect(results.slice(1).every((r) => r.body.duplicate === true)).toBe(true);
     await eventually(async () => (await card(c.id)).balances.captured === 1_500);
-    await new Promise((r) => setTimeout(r, 500));
-    expect((await card(c.id)).balances.captured).toBe(1_500);
-    expect(await h.knex('transaction_events').where({ cardId: c.id })).toHaveLength(1);
+    // No second effect later: a delivery sent after the ten, once applied, finds the first
+    // clearing counted once (the card applies its events in the order they reach it).
+    const later = { transactionId: uniq('txn'), cardId: c.partnerCardId, amount: 100, currency: 'USD' };
+    expect((await sendEvent(h, t, 'transaction.cleared', later)).status).toBe(200);
+    await eventually(async () => (await card(c.id)).balances.captured !== 1_500);
+    expect((await card(c.id)).balances.captured).toBe(1_600);
+    expect(
+      await h.knex('transaction_events').where({ cardId: c.id, partnerTransactionId: data.transactionId }),
+    ).toHaveLength(1);
+    expect(await h.knex('transaction_events').where({ cardId: c.id })).toHaveLength(2);
     const outcomes = await h.knex('webhook_outcomes').whereIn(
       'deliveryId',
       results.map((r) => r.body.id),
@@ -74,6 +79,67 @@ describe('webhook ingestion', () => {
     expect(stored).toHaveLength(3);
     for (const d of stored) expect(await outcomesOf(h, d.id)).toEqual(['rejected']);
     expect((await card(c.id)).status).toBe('active');
+  });
+
+  it('takes a signature ten seconds inside the 5-minute tolerance and refuses one ten seconds outside', async () => {
+    const c = await newCard();
+    const data = { cardId: c.partnerCardId };
+    const inside = await sendEvent(h, t, 'card.shipped', data, { signedAt: new Date(Date.now() - 290_000) });
+    expect(inside.status).toBe(200);
+    expect(inside.body).toMatchObject({ received: true });
+    const ahead = await sendEvent(h, t, 'card.shipped', data, { signedAt: new Date(Date.now() + 290_000) });
+    expect(ahead.status).toBe(200);
+    for (const offsetMs of [-310_000, 310_000]) {
+      const outside = await sendEvent(h, t, 'card.shipped', data, {
+        signedAt: new Date(Date.now() + offsetMs),
+      });
+      expect(outside.status).toBe(401);
+      expect(outside.body.error.code).toBe('WEBHOOK_SIGNATURE_INVALID');
+    }
+  });
+
+  it('ignores a stale status change but still applies a stale cancellation', async () => {
+    const c = await newCard();
+    const at = (msAgo: number) => new Date(Date.now() - msAgo);
+    const frozen = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'frozen' },
+      {
+        created: at(0),
+      },
+    );
+    expect(frozen.status).toBe(200);
+    await eventually(async () => (await card(c.id)).status === 'frozen');
+    // Happened before the freeze: an unfreeze is stale and ignored, a cancellation is not.
+    const staleUnfreeze = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'active' },
+      {
+        created: at(60_000),
+      },
+    );
+    expect(staleUnfreeze.status).toBe(200);
+    await eventually(async () => (await outcomesOf(h, staleUnfreeze.body.id)).length > 0);
+    expect(await outcomesOf(h, staleUnfreeze.body.id)).toEqual(['ignored']);
+    expect((await card(c.id)).status).toBe('frozen');
+    const staleCancel = await sendEvent(
+      h,
+      t,
+      'card.updated',
+      { cardId: c.partnerCardId, status: 'canceled' },
+      {
+        created: at(120_000),
+      },
+    );
+    expect(staleCancel.status).toBe(200);
+    await eventually(async () => (await card(c.id)).status === 'canceled');
+    expect(await outcomesOf(h, staleCancel.body.id)).toEqual(['applied']);
+    const last = await h.knex('card_events').where({ cardId: c.id }).orderBy('id', 'desc').first();
+    expect(last).toMatchObject({ fromStatus: 'frozen', toStatus: 'canceled', actorType: 'partner' });
   });
 
   it('answers 400 to unparseable bodies and 200 ignored to unknown or unsubscribed types, storing each', async () => {

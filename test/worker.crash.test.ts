@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { projectRoot } from '../src/infra/paths';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
 
-let h: Harness;
+const h = useHarness({ worker: false });
 let t: TestTenant;
 
 /** A real worker process (worker.ts) on this file's task queue, which the test can kill -9. */
@@ -41,10 +41,8 @@ function startWorkerProcess(): { child: ChildProcess; ready: Promise<void>; stde
 }
 
 beforeAll(async () => {
-  h = await startHarness({ worker: false });
   t = await newTenant(h);
 });
-afterAll(() => h.stop());
 
 describe('a worker killed in the middle of processing', () => {
   it('applies each event exactly once after another worker takes over', async () => {

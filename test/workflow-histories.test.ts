@@ -1,6 +1,6 @@
 import { cardWorkflowId } from '../src/domain/ids';
 import { createApiKey } from '../src/tenants/api-keys';
-import { startHarness, type Harness } from './helpers/harness';
+import { useHarness } from './helpers/harness';
 import { issueCard, newTenant, newUser, type TestTenant } from './helpers/fixtures';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -56,10 +56,9 @@ const SAVED = [
   'reconciliation-run',
 ];
 
-let h: Harness;
+const h = useHarness({ maxHistoryEvents: 30, holdExpiryMs: 2_000, projectionFlushMs: 1_000 });
 let t: TestTenant;
 beforeAll(async () => {
-  h = await startHarness({ maxHistoryEvents: 30, holdExpiryMs: 2_000, projectionFlushMs: 1_000 });
   t = await newTenant(h, { overrideApprovalThreshold: 10_000, authorizationTimeoutMs: 10_000 });
 });
 
@@ -169,7 +168,6 @@ async function authorizationScenarios(ids: Record<string, string>): Promise<stri
   ids['card-auth-hold-expiry'] = lapsing.id;
   return a.id;
 }
-afterAll(() => h.stop());
 
 /**
  * A reconciliation run over one card with a little drift (a partner freeze and an authorization the

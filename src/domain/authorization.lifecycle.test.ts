@@ -107,12 +107,103 @@ function play(
   return { ledger, approvals };
 }
 
+/**
+ * An independent model of the card's books under the same operations: one record of sums per
+ * transaction, approvals while the all_time spend (held + captured − refunded) leaves room, an
+ * increment only on an authorization still holding.
+ */
+interface ModelTx {
+  authorized: number;
+  reversed: number;
+  captured: number;
+  refunded: number;
+  cleared: boolean;
+  expired: boolean;
+  declined: boolean;
+}
+class BooksModel {
+  readonly txs = new Map<string, ModelTx>();
+  private n = 0;
+
+  private tx(id: string): ModelTx {
+    let t = this.txs.get(id);
+    if (!t) {
+      t = {
+        authorized: 0,
+        reversed: 0,
+        captured: 0,
+        refunded: 0,
+        cleared: false,
+        expired: false,
+        declined: false,
+      };
+      this.txs.set(id, t);
+    }
+    return t;
+  }
+
+  static held(t: ModelTx): number {
+    return t.cleared || t.expired || t.declined ? 0 : Math.max(0, t.authorized - t.reversed);
+  }
+
+  spent(): number {
+    let s = 0;
+    for (const t of this.txs.values()) s += BooksModel.held(t) + t.captured - t.refunded;
+    return s;
+  }
+
+  /** Plays one operation; returns whether the card should have approved it (requests, increments). */
+  play(o: Op): boolean {
+    if (o.op === 'request') {
+      const fits = this.spent() + o.amount <= LIMIT;
+      const t = this.tx(`t${this.n++}`);
+      if (fits) t.authorized += o.amount;
+      else if (t.authorized === 0) t.declined = true;
+      return fits;
+    }
+    const t = this.tx(`t${o.tx}`);
+    if (o.op === 'increment') {
+      const fits = t.authorized > 0 && BooksModel.held(t) > 0 && this.spent() + o.amount <= LIMIT;
+      if (fits) t.authorized += o.amount;
+      return fits;
+    }
+    if (o.op === 'capture') {
+      t.captured += o.amount;
+      t.cleared = true;
+    } else if (o.op === 'reverse') t.reversed += o.amount;
+    else if (o.op === 'expire') t.expired = true;
+    else t.refunded += o.amount;
+    return false;
+  }
+}
+
 describe('the authorization lifecycle (property-based)', () => {
-  it('keeps the balance identity, never lets our own approvals overspend, and replays to the same state', () => {
+  it('keeps the balance identity, never lets our own approvals overspend, and matches an independent model of the books', () => {
     fc.assert(
       fc.property(fc.array(opArb, { maxLength: 60 }), (opsList) => {
         let spentBefore = 0;
+        const books = new BooksModel();
+        let step = 0;
         const first = play(opsList, (l, approvedNow) => {
+          // The decision is the model's, and so is every transaction's state after it.
+          const o = opsList[step++]!;
+          expect(approvedNow).toBe(books.play(o));
+          const byId = new Map(l.entries.map((e) => [e.id, e]));
+          expect([...byId.keys()].sort()).toEqual([...books.txs.keys()].sort());
+          for (const [id, t] of books.txs) {
+            const e = byId.get(id)!;
+            expect({
+              authorized: e.authorized,
+              reversed: e.reversed,
+              captured: e.captured,
+              refunded: e.refunded,
+              cleared: e.cleared,
+              expired: e.expired,
+              declined: e.declined,
+            }).toEqual(t);
+            expect(heldOf(e)).toBe(BooksModel.held(t));
+          }
+          expect(spent(l)).toBe(books.spent());
           // The identity: what a window has used is captured + held − refunded, entry by entry.
           const t = totals(l);
           const byEntry = l.entries.reduce((s, e) => s + userSpendOf(e), 0);
@@ -122,8 +213,9 @@ describe('the authorization lifecycle (property-based)', () => {
           if (approvedNow) expect(spent(l)).toBeLessThanOrEqual(Math.max(LIMIT, spentBefore));
           spentBefore = spent(l);
         });
-        const again = play(opsList);
-        expect(again).toEqual(first);
+        expect(step).toBe(opsList.length);
+        // Deterministic: the same operations give the same books.
+        expect(play(opsList)).toEqual(first);
       }),
       { numRuns: 300 },
     );

@@ -240,3 +240,22 @@ export async function startHarness(
     },
   };
 }
+
+/**
+ * The setup every integration file shares: a harness started before the file's tests and
+ * stopped after them. Returns an object filled in by `beforeAll` (empty until then), so a file
+ * writes `const h = useHarness()` at the top and uses `h` in its tests and later hooks (hooks run
+ * in the order they are declared: this one first).
+ */
+export function useHarness(opts: Parameters<typeof startHarness>[0] = {}): Harness {
+  const harness = {} as Harness;
+  let started: Harness | undefined;
+  beforeAll(async () => {
+    started = await startHarness(opts);
+    Object.assign(harness, started);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return harness;
+}

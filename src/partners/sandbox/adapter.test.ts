@@ -39,6 +39,39 @@ describe('the sandbox adapter', () => {
     expect(sandbox.verify(stale, { current: secret }, { checkTimestamp: false })).toMatchObject({ ok: true });
   });
 
+  describe('the 5-minute timestamp tolerance, at its edge', () => {
+    const NOW = Date.parse('2026-12-01T12:00:00Z');
+    beforeEach(() => jest.useFakeTimers({ now: NOW }));
+    afterEach(() => jest.useRealTimers());
+    const check = (signedAtMs: number) =>
+      sandbox.verify(
+        delivery('{"id":"evt_1"}', secret, new Date(signedAtMs)),
+        { current: secret },
+        {
+          checkTimestamp: true,
+        },
+      ).ok;
+
+    it('accepts a signature just inside five minutes, old or ahead', () => {
+      expect(check(NOW - 300_000)).toBe(true);
+      expect(check(NOW - 299_000)).toBe(true);
+      expect(check(NOW + 300_000)).toBe(true);
+    });
+
+    it('rejects one just outside, old or ahead, whatever the signature', () => {
+      expect(check(NOW - 301_000)).toBe(false);
+      expect(check(NOW + 301_000)).toBe(false);
+      // Stale is stale even with the subscription's previous secret during a rotation.
+      const old = delivery('{"id":"evt_1"}', older, new Date(NOW - 301_000));
+      expect(
+        sandbox.verify(old, { current: secret, previous: older }, { checkTimestamp: true }),
+      ).toMatchObject({
+        ok: false,
+        reason: expect.stringMatching(/timestamp/i),
+      });
+    });
+  });
+
   it('answers an authorization request in the sandbox’s own shape', () => {
     const context = { deliveryId: 'whe_1' } as Parameters<SandboxPartner['formatAnswer']>[1];
     expect(sandbox.formatAnswer({ approved: true, approvedAmount: 500, duplicate: false }, context)).toEqual({
