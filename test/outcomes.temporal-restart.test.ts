@@ -165,8 +165,15 @@ describe('Temporal killed and restarted, and a worker killed -9, under concurren
       });
 
     // Warm: every card's workflow running and answering.
-    await Promise.all(fire(8));
-    expect(sent.every((s) => s.answer?.approved === true && s.answer.duplicate === false)).toBe(true);
+    // A cold worker process on a loaded machine may miss the first deadline (a stand-in answer,
+    // which the books must also hold): warm until one whole round is the cards' own approvals.
+    let warm = false;
+    for (let round = 0; round < 5 && !warm; round++) {
+      const from = sent.length;
+      await Promise.all(fire(8));
+      warm = sent.slice(from).every((s) => s.answer?.approved === true && s.answer.duplicate === false);
+    }
+    expect(warm).toBe(true);
 
     // The server is killed with updates in flight, and comes back on the same port and file.
     const wave2 = fire(14);

@@ -232,7 +232,14 @@ export async function ingestDelivery(deps: WebhookDeps, req: IngestRequest): Pro
         deliveryId,
         outcome: 'rejected',
         error: message,
-        details: { receivedBytes: o.bytes, complete: o.complete, limitBytes: o.limitBytes, sha256: o.sha256 },
+        details: {
+          receivedBytes: o.bytes,
+          complete: o.complete,
+          limitBytes: o.limitBytes,
+          sha256: o.sha256,
+          // An operator's replay is a later pass: its outcome is marked so (see outcomes.ts).
+          ...(replay ? { replay: true } : {}),
+        },
       }),
     });
     return {
