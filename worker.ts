@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     vault: new Vault(config.vaultKey),
     sandboxSecret: config.vaultKey,
     temporal: config.temporal,
+    // On SIGTERM, running activities get this long to finish before they are asked to cancel.
+    options: { shutdownGraceTime: '10s' },
     reconciliation: {
       client,
       publicUrl: () => config.publicUrl,
