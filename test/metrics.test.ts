@@ -216,6 +216,21 @@ describe("the worker's health server", () => {
       expect(m.status).toBe(200);
       expect(sample(m.text, 'vcn_outbox_sweep_lag_seconds')).toBeGreaterThanOrEqual(0);
       expect(sample(m.text, 'vcn_outbox_pass_duration_seconds_count')).toBeGreaterThan(0);
+      // The backlog, read from the outbox table at the scrape (the reversal above is handed off by now).
+      expect(sample(m.text, 'vcn_outbox_backlog_rows{status="pending"}')).toBeGreaterThanOrEqual(0);
+      // A delivery for a card not known yet is parked: the backlog shows it.
+      const t = await newTenant(h);
+      const parked = await sendEvent(h, t, 'authorization.reversed', {
+        transactionId: uniq('txn'),
+        cardId: uniq('not-issued-yet'),
+        amount: 100,
+      });
+      expect(parked.status).toBe(200);
+      await eventually(async () => {
+        const s = await scrape(`${health.url}/metrics`);
+        return (sample(s.text, 'vcn_outbox_backlog_rows{status="parked"}') ?? 0) >= 1;
+      });
+      expect(sample(m.text, 'vcn_outbox_oldest_due_seconds')).toBeGreaterThanOrEqual(0);
       expect(sample(m.text, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
       // Only the worker's own series: the API's stay on the API.
       expect(m.text).not.toContain('vcn_http_request_duration_seconds');

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import { bearerMatches, ensureDefaultMetrics, workerRegistry } from '../lib/metrics';
+import { watchOutboxBacklog } from '../webhooks/outbox-metrics';
 
 /** Worker states (`Worker.getState()`) in which the process is alive and doing its job or draining. */
 const ALIVE = new Set(['RUNNING', 'STOPPING', 'DRAINING', 'DRAINED']);
@@ -48,6 +49,7 @@ export async function startWorkerHealthServer(
   bind: string,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const registry = ensureDefaultMetrics(workerRegistry);
+  watchOutboxBacklog(deps.knex);
   const json = (res: http.ServerResponse, status: number, body: unknown): void => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
