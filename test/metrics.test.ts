@@ -137,6 +137,49 @@ describe('GET /metrics on the API', () => {
   });
 });
 
+describe('stand-ins', () => {
+  it('counts an approving stand-in as stand_in, not as approved', async () => {
+    const t = await newTenant(h, { authorizationTimeoutMs: 600, standInDecision: 'approve' });
+    const user = await newUser(h, t);
+    const card = (
+      await h.request('POST', '/v1/cards', {
+        key: t.appKey,
+        body: {
+          userId: user.id,
+          currency: 'USD',
+          controls: { spendingLimits: [{ amount: 20_000, interval: 'all_time' }] },
+        },
+        headers: { 'idempotency-key': uniq('idem') },
+      })
+    ).body;
+    expect(card.partnerCardId).toEqual(expect.any(String));
+    const before = await scrape(`${h.baseUrl}/metrics`);
+    const approvedBefore = sample(
+      before.text,
+      'vcn_authorization_decisions_total{result="approved",decline_code=""}',
+    );
+    await h.stopWorker();
+    try {
+      const res = await sendEvent(h, t, 'authorization.request', {
+        transactionId: uniq('txn'),
+        cardId: card.partnerCardId,
+        amount: 300,
+        currency: 'USD',
+        merchant,
+      });
+      expect(res.body).toMatchObject({ approved: true, approvedAmount: 300 });
+    } finally {
+      await h.startWorker();
+    }
+    const after = (await scrape(`${h.baseUrl}/metrics`)).text;
+    expect(sample(after, 'vcn_authorization_decisions_total{result="stand_in",decline_code=""}')).toBe(1);
+    expect(sample(after, 'vcn_authorization_duration_seconds_count{result="stand_in"}')).toBe(1);
+    expect(sample(after, 'vcn_authorization_decisions_total{result="approved",decline_code=""}')).toBe(
+      approvedBefore,
+    );
+  });
+});
+
 describe('METRICS_TOKEN', () => {
   it('needs the bearer token when one is configured: 401 without it or with a wrong one', async () => {
     const token = 'metrics-token-for-the-test-0123';
