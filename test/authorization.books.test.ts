@@ -136,4 +136,37 @@ describe("authorizations decided from the card's books", () => {
     }
     expect(await weekSpent(t, card.userId)).toBe(700 + 20 * 900);
   });
+
+  it('take the card’s write over a lost workflow task’s write that had the same sequence number', async () => {
+    const { t, card } = await setup();
+    const txn = uniq('txn');
+    // The lost task's write: an approval, written by its local activity before the task was lost
+    // (Temporal or the worker killed), so the card's state never took it.
+    const lost = (await decideFresh(t, card, txn)).projection!;
+    expect(await writeMoneyEvent(h.knex, lost)).toBe(true);
+    expect(await transactionRow(card.id, txn)).toMatchObject({ heldAmount: 400 });
+    expect(await weekSpent(t, card.userId)).toBe(400);
+    // The card, replayed without it, takes the same number for its next write of the transaction
+    // (the STAND_IN decline's event): nothing held, nothing spent.
+    const again: RecordMoneyEventInput = {
+      ...lost,
+      event: { ...lost.event, eventId: `${lost.event.eventId}:stand-in` } as never,
+      entry: { ...lost.entry, held: 0 },
+      userSpend: { ...lost.userSpend!, contribution: 0 },
+    };
+    expect(again.seq).toBe(lost.seq);
+    expect(await writeMoneyEvent(h.knex, again)).toBe(true);
+    expect(await transactionRow(card.id, txn)).toMatchObject({ heldAmount: 0 });
+    expect(await weekSpent(t, card.userId)).toBe(0);
+    // An older write arriving after it still changes nothing.
+    const older: RecordMoneyEventInput = {
+      ...lost,
+      event: { ...lost.event, eventId: uniq('evt') } as never,
+      seq: lost.seq! - 1,
+      commitKey: `m${lost.seq! - 1}`,
+    };
+    expect(await writeMoneyEvent(h.knex, older)).toBe(true);
+    expect(await transactionRow(card.id, txn)).toMatchObject({ heldAmount: 0 });
+    expect(await weekSpent(t, card.userId)).toBe(0);
+  });
 });

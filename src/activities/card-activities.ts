@@ -226,7 +226,11 @@ export function createCardActivities(deps: CardActivityDeps) {
           eventId: ev.eventId,
           eventType: ev.kind,
           cardId: input.cardId,
-          details: { source: input.source, transactionId: moneyTransactionId(input) },
+          details: {
+            source: input.source,
+            transactionId: moneyTransactionId(input),
+            ...(input.replay ? { replay: true } : {}),
+          },
         });
       }
       return { applied: ours, priorDecision: prior?.data?.decision ?? null };

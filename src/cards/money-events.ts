@@ -30,7 +30,7 @@ const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
               refunded_amount = EXCLUDED.refunded_amount, reversed_amount = EXCLUDED.reversed_amount,
               merchant = EXCLUDED.merchant, decline_code = EXCLUDED.decline_code, flags = EXCLUDED.flags,
               authorized_at = EXCLUDED.authorized_at, money_seq = EXCLUDED.money_seq, updated_at = now()
-        WHERE x.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR x.money_seq < EXCLUDED.money_seq
+        WHERE x.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR x.money_seq <= EXCLUDED.money_seq
      ),
      o AS (${insertOutcomesSql(
        `SELECT :tenantId::text, :deliveryId::text, 'applied', :eventId::text, :eventKind::text, :cardId::text,
@@ -54,7 +54,10 @@ const WRITE_MONEY_EVENT = preparedStatement<{ inserted: boolean }>(
  * - The event row is keyed by `partner:eventId`: a second write of the same event inserts nothing,
  *   and only the write that inserted it writes the snapshot and the outcome.
  * - The snapshot is kept only if it is newer (the card's sequence) than the one on record: an
- *   authorization's projection may be written by the API and by the card, in either order.
+ *   authorization's projection may be written by the API and by the card, in either order. An
+ *   equal sequence is a different event's (the same event's second write inserts nothing): the
+ *   write of a workflow task that was lost (Temporal or the worker killed after its local
+ *   activity wrote) is overwritten by the card's write that took its number again.
  * - The user's weekly spend is applied by the write that inserted the event, to the item only if
  *   newer than what it holds, with the change computed on the item's locked
  *   row: writes of one item in any order, or at once, leave the week's total right.
@@ -101,6 +104,7 @@ export async function writeMoneyEvent(knex: Knex, input: RecordMoneyEventInput):
       source: input.source,
       transactionId,
       ...(input.decision ? { decision: input.decision } : {}),
+      ...(input.replay ? { replay: true } : {}),
     }),
   });
   return Boolean(rows[0]!.inserted);

@@ -6,7 +6,8 @@
  * (`applyUserSpendSql`, composed into the money-event statement so it stays one round trip).
  *
  * The rule both keep: an item takes a write only if it is newer (the card's sequence) than what
- * it holds, the change is computed on the item's locked row, and only that change is added to the
+ * it holds, or as new (a lost workflow task's write, whose number the card took again: see
+ * writeMoneyEvent), the change is computed on the item's locked row, and only that change is added to the
  * week's total — writes of one item in any order, or at once, leave the week right.
  */
 import type { Knex } from 'knex';
@@ -76,7 +77,7 @@ export function applyUserSpendSql(inserted: string): string {
         WHERE :userId::text IS NOT NULL AND EXISTS (SELECT 1 FROM ${inserted})
        ON CONFLICT (tenant_id, item_key) DO UPDATE SET amount = EXCLUDED.amount,
               last_delta = EXCLUDED.amount - i.amount, money_seq = EXCLUDED.money_seq, updated_at = now()
-        WHERE i.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR i.money_seq < EXCLUDED.money_seq
+        WHERE i.money_seq IS NULL OR EXCLUDED.money_seq IS NULL OR i.money_seq <= EXCLUDED.money_seq
        RETURNING last_delta, week_start
      ),
      us AS (

@@ -120,6 +120,8 @@ export interface RecordMoneyEventInput {
   commitKey: string;
   /** The card's sequence number of this write (commitKey is `m<seq>`): newer snapshots win. */
   seq?: number;
+  /** From an operator's replay of the delivery: its outcome is that later pass's, marked so. */
+  replay?: boolean;
 }
 
 export interface RecordMoneyEventResult {

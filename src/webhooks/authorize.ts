@@ -11,7 +11,7 @@ import { writeMoneyEvent } from '../cards/money-events';
 import type { RecordMoneyEventInput } from '../domain/card-records';
 import type { AuthorizationAnswer } from '../partners/adapter';
 import { preparedStatement } from '../db/prepared';
-import { insertOutcomesSql, outcomeBindings, recordOutcome } from './outcomes';
+import { outcomeBindings, recordOutcome, supersedingOutcomeSql } from './outcomes';
 
 /** The platform's answer to an authorization request (its partner's adapter formats it). */
 export type Answer = AuthorizationAnswer;
@@ -111,7 +111,13 @@ async function settleBy(
  */
 async function recordDuplicate(
   deps: { knex: Knex; log: Logger },
-  req: { tenantId: string; deliveryId: string; event: CanonicalEvent; cardId: string | null },
+  req: {
+    tenantId: string;
+    deliveryId: string;
+    event: CanonicalEvent;
+    cardId: string | null;
+    replay?: boolean;
+  },
   decision: Answer,
   by: number,
 ): Promise<'written' | 'present' | 'unknown'> {
@@ -125,7 +131,7 @@ async function recordDuplicate(
       eventId: req.event.eventId,
       eventType: req.event.kind,
       cardId: req.cardId,
-      details: { decision },
+      details: req.replay ? { decision, replay: true } : { decision },
     },
     { unlessRecorded: true },
   ).then((wrote) => (inserted = wrote));
@@ -167,6 +173,9 @@ export async function authorizeWithDeadline(
   // Every answer says whether this delivery's outcome is a duplicate of another's (an operator's
   // replay reprocesses a stored delivery: not a delivery of its own, so not said).
   const told = ({ duplicate, ...a }: Answer): Answer => (req.replay ? a : { ...a, duplicate });
+  // A replay's outcomes are a later pass's, marked so (outside the one-final-outcome rule).
+  const withReplay = (details: Record<string, unknown>) =>
+    req.replay ? { ...details, replay: true } : details;
   const ev = req.event as Extract<
     CanonicalEvent,
     { kind: 'authorization.request' | 'authorization.increment' }
@@ -179,7 +188,7 @@ export async function authorizeWithDeadline(
       eventId: ev.eventId,
       eventType: ev.kind,
       cardId: req.cardId,
-      details,
+      details: withReplay(details),
     });
   if (!req.cardId) {
     await record('ignored', {
@@ -207,6 +216,7 @@ export async function authorizeWithDeadline(
           // Past it the card refuses the request unseen: the stand-in is the answer by then.
           ...(req.replay ? {} : { deadlineAtMs: deadlineAt }),
           ...(req.fresh ? { fresh: true } : {}),
+          ...(req.replay ? { replay: true } : {}),
           // The partner's adapter formats the answer with the approved amount (a partial approval
           // where the partner allows one); a replay's answer is heard by no one.
           ...(req.replay ? {} : { answersPartial: true }),
@@ -289,11 +299,11 @@ export async function authorizeWithDeadline(
     approved: standIn.approved,
     increment: ev.kind === 'authorization.increment',
   };
-  const details = {
+  const details = withReplay({
     standIn: true,
     decision: standIn,
     reason: first === 'late' ? `no decision within ${timeoutMs} ms` : String((first as { err: unknown }).err),
-  };
+  });
   const written = STAND_IN.run(knex, {
     ...outcomeBindings({
       tenantId: req.tenantId,
@@ -332,13 +342,19 @@ export async function authorizeWithDeadline(
   return told({ ...standIn, duplicate: false });
 }
 
-/** A stand-in's outcome and its event's outbox row: one statement, so neither is without the other. */
+/**
+ * A stand-in's outcome and its event's outbox row: one statement, so neither is without the other.
+ * The stand-in is what the partner was told, so it is on record as the delivery's answer: the first
+ * final outcome, or, when the card's own decision (decided in time, heard too late) was recorded
+ * first, an explicit supersession of it.
+ */
 const STAND_IN = preparedStatement(
   'record_stand_in',
-  `WITH o AS (${insertOutcomesSql(
+  `WITH ${supersedingOutcomeSql(
+    'o',
     `SELECT :tenantId::text, :deliveryId::text, :outcome::text, :eventId::text, :eventType::text,
             :cardId::text, :error::text, :details::text`,
-  )})
+  )}
    INSERT INTO webhook_handoffs
      (delivery_id, event_id, tenant_id, partner, partner_card_id, card_id, event, status, source, next_attempt_at)
    SELECT :deliveryId, :standInEventId, :tenantId, :partner, :partnerCardId, :cardId, :event::jsonb,

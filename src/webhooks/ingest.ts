@@ -199,7 +199,8 @@ export async function ingestDelivery(deps: WebhookDeps, req: IngestRequest): Pro
         eventId: verdict.eventId,
         eventType: verdict.eventType,
         error: verdict.error,
-        details: verdict.details,
+        // An operator's replay is a later pass: its outcome is marked so (see outcomes.ts).
+        details: replay ? { ...verdict.details, replay: true } : verdict.details,
       }),
     });
     return {
@@ -291,7 +292,8 @@ const INGEST_EVENTS = preparedStatement<{ cardId: string | null; queued: number;
           FROM ev LEFT JOIN c ON c.event_id = ev.event_id
          WHERE NOT :synchronous AND NOT :replay AND NOT EXISTS (SELECT 1 FROM k WHERE k.event_id = ev.event_id)
         UNION ALL
-        SELECT :tenantId::text, :id::text, 'parked', q.event_id, ev.event_kind, NULL, NULL, '{"reason":"card not known yet"}'
+        SELECT :tenantId::text, :id::text, 'parked', q.event_id, ev.event_kind, NULL, NULL,
+               CASE WHEN :replay THEN '{"reason":"card not known yet","replay": true}' ELSE '{"reason":"card not known yet"}' END
           FROM q JOIN ev ON ev.event_id = q.event_id
          WHERE q.status = 'parked'`,
      )})

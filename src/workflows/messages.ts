@@ -122,6 +122,8 @@ export interface AuthorizeInput {
    * than asked. Absent (a replayed event nobody hears the answer to): all or nothing.
    */
   answersPartial?: boolean;
+  /** An operator's replay of a stored request: the outcomes the card writes are marked so. */
+  replay?: boolean;
 }
 
 export interface AuthorizeResult {

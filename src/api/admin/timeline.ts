@@ -5,6 +5,7 @@ import { temporalUiLink, tenantOf, type ApiDeps, type AppContext, type AppState 
 import { requireRole } from '../middleware/auth';
 import { PaginationSchema } from '../schemas';
 import { pathId, queryOf } from '../validate';
+import { latestOutcome } from '../../webhooks/outcomes';
 import { presentPayload } from './webhooks';
 
 type Kind = 'webhook' | 'transaction_event' | 'state_transition' | 'admin_action' | 'discrepancy';
@@ -106,7 +107,7 @@ export function timelineRouter(deps: ApiDeps): Router<AppState> {
             at,
             id: r.ref,
             partner: d.partner,
-            outcome: os[os.length - 1]?.outcome ?? null,
+            outcome: latestOutcome(os)?.outcome ?? null,
             outcomes: os.map((o) => ({
               outcome: o.outcome,
               eventType: o.eventType,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DomainError } from '../../domain/errors';
 import { maskCardNumbers } from '../../domain/events';
 import { getPartner, hasPartner } from '../../partners/adapter';
+import { latestOutcome, latestOutcomeOrder } from '../../webhooks/outcomes';
 import { receiveDelivery } from '../../webhooks/receive';
 import {
   createSubscription,
@@ -113,7 +114,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     const { rows } = await knex.raw(
       `SELECT d.id, d.partner, d.subscription_id AS "subscriptionId", d.received_at AS "receivedAt", o.outcome, o.event_id AS "eventId", o.event_type AS "eventType", o.card_id AS "cardId", o.error
          FROM webhook_deliveries d
-         LEFT JOIN LATERAL (SELECT * FROM webhook_outcomes o WHERE o.tenant_id = d.tenant_id AND o.delivery_id = d.id ORDER BY o.id DESC LIMIT 1) o ON true
+         LEFT JOIN LATERAL (SELECT * FROM webhook_outcomes o WHERE o.tenant_id = d.tenant_id AND o.delivery_id = d.id ORDER BY ${latestOutcomeOrder('o')} LIMIT 1) o ON true
         WHERE ${where}
         ORDER BY d.received_at DESC, d.id DESC
         LIMIT ?`,
@@ -149,7 +150,7 @@ export function adminWebhooksRouter(deps: ApiDeps): Router<AppState> {
     const d = await loadDelivery(tenantId, pathId(c));
     const outcomes = await knex('webhook_outcomes').where({ tenantId, deliveryId: d.id }).orderBy('id');
     const handoff = await knex('webhook_handoffs').where({ tenantId, deliveryId: d.id }).first();
-    const latest = outcomes[outcomes.length - 1];
+    const latest = latestOutcome(outcomes);
     ctx.body = {
       id: d.id,
       partner: d.partner,

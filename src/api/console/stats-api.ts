@@ -8,6 +8,7 @@ import { findCard } from '../../cards/queries';
 import { tenantOf, type ApiDeps, type AppContext, type AppState } from '../context';
 import { authenticate, requireRole } from '../middleware/auth';
 import { queryOf } from '../validate';
+import { deliveriesByLatestOutcome } from '../../webhooks/outcomes';
 
 const ctxOf = (ctx: unknown): AppContext => ctx as AppContext;
 
@@ -108,24 +109,13 @@ export function consoleStatsRouter(deps: ApiDeps): Router<AppState> {
         )
         .count<{ count: string }[]>({ count: '*' }),
       knex('discrepancies').where({ tenantId, status: 'open' }).count<{ count: string }[]>({ count: '*' }),
-      knex.raw(
-        `SELECT coalesce(o.outcome, 'pending') AS outcome, count(*)::int AS count
-           FROM webhook_deliveries d
-           LEFT JOIN LATERAL (SELECT outcome FROM webhook_outcomes o
-                               WHERE o.tenant_id = d.tenant_id AND o.delivery_id = d.id
-                               ORDER BY o.id DESC LIMIT 1) o ON true
-          WHERE d.tenant_id = ? AND d.received_at >= ?
-          GROUP BY 1 ORDER BY 1`,
-        [tenantId, since],
-      ),
+      deliveriesByLatestOutcome(knex, tenantId, since),
     ]);
     ctx.body = {
       cardsByStatus: Object.fromEntries(cards.map((r) => [r.status, Number(r.count)])),
       pendingApprovals: Number(pending[0]?.count ?? 0),
       openDiscrepancies: Number(open[0]?.count ?? 0),
-      deliveriesLastDay: Object.fromEntries(
-        (deliveries.rows as Array<{ outcome: string; count: number }>).map((r) => [r.outcome, r.count]),
-      ),
+      deliveriesLastDay: deliveries,
     };
   });
 

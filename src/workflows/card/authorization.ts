@@ -44,7 +44,10 @@ export async function decide(card: CardEntity, req: AuthorizeInput): Promise<Aut
   const earlier = card.recalled<AuthorizeResult>(key);
   if (earlier) {
     if (req.deliveryId)
-      await card.recordOutcome({ deliveryId: req.deliveryId, event: ev, source: 'partner' }, 'duplicate');
+      await card.recordOutcome(
+        { deliveryId: req.deliveryId, event: ev, source: 'partner', replay: req.replay },
+        'duplicate',
+      );
     return { ...earlier, duplicate: true, recordedFor: req.deliveryId };
   }
   if (!isAuthorization(ev))
@@ -99,7 +102,7 @@ export async function decide(card: CardEntity, req: AuthorizeInput): Promise<Aut
     reason: d.approved ? undefined : d.reason,
     policyVersion: p.version,
   };
-  const from = { deliveryId: req.deliveryId, source: 'partner' as const, event: ev };
+  const from = { deliveryId: req.deliveryId, source: 'partner' as const, event: ev, replay: req.replay };
   const counts = d.approved && ev.kind === 'authorization.request';
   // A fresh request (no earlier delivery of it exists) needs nothing from the database once the
   // rules are loaded: decided from the books and answered in this workflow task, with its write

@@ -17,6 +17,8 @@ export interface EventOrigin {
   deliveryId: string | null;
   source: PartnerEventInput['source'];
   event: CanonicalEvent;
+  /** An operator's replay of the delivery. */
+  replay?: boolean;
 }
 
 /** The books after an event, with the entry it changed. */
@@ -45,6 +47,7 @@ function nextWrite(card: CardEntity, from: EventOrigin, next: BooksAfter, decisi
     decision,
     commitKey: `m${s.moneySeq}`,
     seq: s.moneySeq,
+    ...(from.replay ? { replay: true } : {}),
     userSpend:
       s.userId && weekStartMs !== null
         ? { userId: s.userId, weekStartMs, contribution: userSpendOf(next.entry) }

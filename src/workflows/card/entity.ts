@@ -231,7 +231,8 @@ export class CardEntity {
       eventId: from.event.eventId,
       eventType: from.event.kind,
       cardId: this.state.cardId,
-      details: { source: from.source, ...details },
+      // An operator's replay is a later pass: its outcomes are marked so (outside the one-final rule).
+      details: { source: from.source, ...(from.replay ? { replay: true } : {}), ...details },
       error,
     });
   }

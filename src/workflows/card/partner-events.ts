@@ -43,7 +43,7 @@ export async function applyPartnerEvent(
     case 'authorization.request':
     case 'authorization.increment':
       // Synchronous kinds arrive through the authorize update; a replayed one is answered the same way.
-      await decide(card, { deliveryId: from.deliveryId, event: ev });
+      await decide(card, { deliveryId: from.deliveryId, event: ev, replay: from.replay });
       return;
     case 'authorization.stand_in':
       return applyStandInEvent(card, from, ev);
