@@ -1,6 +1,6 @@
 import type Koa from 'koa';
 import type { AppState } from '../context';
-import { apiMetrics, routeLabel, statusClass, type MatchedLayer } from '../../lib/metrics';
+import { apiMetrics, routeLabel, statusClass } from '../../lib/metrics';
 
 /**
  * Outermost middleware: one observation per request in the HTTP duration histogram, labelled with
@@ -14,11 +14,10 @@ export function httpMetrics(): Koa.Middleware<AppState> {
     try {
       await next();
     } finally {
-      const matched = (ctx as unknown as { matched?: MatchedLayer[] }).matched;
       // Methods outside the standard set would be a label per invented verb.
       const method = STANDARD_METHODS.has(ctx.method) ? ctx.method : 'OTHER';
       apiMetrics.httpDuration.observe(
-        { method, route: routeLabel(matched, ctx.method), status_class: statusClass(ctx.status) },
+        { method, route: routeLabel(ctx.matched, ctx.method), status_class: statusClass(ctx.status) },
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     }
