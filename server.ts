@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       temporalNamespace: config.temporal.namespace,
       bodyLimitBytes: config.bodyLimitBytes,
       sandboxEnabled: config.sandboxEnabled,
+      metricsToken: config.metricsToken,
       reconciliation: config.reconciliation,
     },
   });

@@ -6,6 +6,7 @@ import { Vault } from './src/vault/vault';
 import { createWorker, installTemporalLogging } from './src/worker/create-worker';
 import { connectClient } from './src/temporal/connection';
 import { startOutboxRelay } from './src/webhooks/outbox';
+import { startWorkerHealthServer } from './src/worker/health-server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,6 +22,8 @@ async function main(): Promise<void> {
     vault: new Vault(config.vaultKey),
     sandboxSecret: config.vaultKey,
     temporal: config.temporal,
+    // On SIGTERM, running activities get this long to finish before they are asked to cancel.
+    options: { shutdownGraceTime: '10s' },
     reconciliation: {
       client,
       publicUrl: () => config.publicUrl,
@@ -38,6 +41,21 @@ async function main(): Promise<void> {
     },
     config.outboxSweepIntervalMs,
   );
+  // Health and metrics for orchestrators and Prometheus (off unless WORKER_HEALTH_BIND is set).
+  const health = config.workerHealthBind
+    ? await startWorkerHealthServer(
+        {
+          state: () => worker.getState(),
+          knex,
+          temporalCheck: () =>
+            client.connection.workflowService.describeNamespace({ namespace: config.temporal.namespace }),
+          metricsToken: config.metricsToken,
+          log: logger,
+        },
+        config.workerHealthBind,
+      )
+    : undefined;
+  if (health) logger.info({ url: health.url }, 'worker health server listening');
   // Ctrl-C in `npm run dev` reaches this process twice (the terminal's SIGINT and dev's SIGTERM):
   // the second is not an error. A second signal of the same kind still kills it (no handler left).
   let stopping = false;
@@ -52,8 +70,12 @@ async function main(): Promise<void> {
     { taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace },
     'worker started',
   );
+  // SIGTERM drains: worker.shutdown() lets running tasks finish (up to the worker's shutdown
+  // grace time), then run() resolves and the rest closes in order. The health server stays up
+  // meanwhile (/healthz says the worker is draining, /readyz answers 503).
   await worker.run();
   await relay.stop();
+  await health?.close();
   await client.connection.close();
   await connection.close();
   await knex.destroy();

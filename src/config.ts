@@ -22,6 +22,16 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[^:\s]+:\d{1,5}$/, 'host:port')
     .optional(),
+  /** host:port where the worker serves /healthz, /readyz and its own /metrics (off when unset). */
+  WORKER_HEALTH_BIND: z
+    .string()
+    .regex(/^[^:\s]+:\d{1,5}$/, 'host:port')
+    .optional(),
+  /** When set, /metrics (API and worker) needs `Authorization: Bearer <token>`. */
+  METRICS_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().min(16, 'at least 16 characters').optional(),
+  ),
   VAULT_KEY: z.string().min(1),
   SANDBOX_ENABLED: bool.default(false),
   BODY_LIMIT_BYTES: z.coerce
@@ -55,6 +65,10 @@ export interface AppConfig {
     uiUrl: string;
     workerMetricsBind?: string;
   };
+  /** host:port of the worker's health and metrics server (off when unset). */
+  workerHealthBind?: string;
+  /** Bearer token for /metrics; unset: open. */
+  metricsToken?: string;
   vaultKey: string;
   sandboxEnabled: boolean;
   bodyLimitBytes: number;
@@ -106,6 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       uiUrl: e.TEMPORAL_UI_URL ?? '',
       workerMetricsBind: e.TEMPORAL_WORKER_METRICS_BIND,
     },
+    workerHealthBind: e.WORKER_HEALTH_BIND,
+    metricsToken: e.METRICS_TOKEN,
     vaultKey: e.VAULT_KEY,
     sandboxEnabled: e.SANDBOX_ENABLED,
     bodyLimitBytes: e.BODY_LIMIT_BYTES,

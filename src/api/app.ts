@@ -5,6 +5,7 @@ import type { ApiDeps, AppState } from './context';
 import { authenticate } from './middleware/auth';
 import { bodyReader } from './middleware/body';
 import { refuseNulInPath, requestContext } from './middleware/request-context';
+import { httpMetrics } from './middleware/metrics';
 import { adminRouter } from './admin/router';
 import { timelineRouter } from './admin/timeline';
 import { reconciliationRouter } from './admin/reconciliation';
@@ -47,6 +48,7 @@ export function createApp(input: Omit<ApiDeps, 'partners'> & { partners?: Partne
       }),
   };
   const app = new Koa<AppState>({ proxy: false });
+  app.use(httpMetrics());
   app.use(requestContext(deps.logger));
   app.use(refuseNulInPath);
 

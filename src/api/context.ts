@@ -23,6 +23,8 @@ export interface ApiDeps {
     temporalNamespace: string;
     bodyLimitBytes: number;
     sandboxEnabled: boolean;
+    /** When set, `GET /metrics` needs `Authorization: Bearer <this>` (open otherwise, as in `npm run dev`). */
+    metricsToken?: string;
     /** How manual reconciliation runs are made (defaults: DEFAULT_RECONCILIATION). */
     reconciliation?: Partial<ReconciliationSettings>;
   };

@@ -166,8 +166,8 @@ export async function authorizeWithDeadline(
     /** How long the partner waits (its adapter's `answerDeadlineMs`): the program's timeout is cut to it. */
     partnerDeadlineMs?: number;
   },
-  /** Filled with where the time went (ms): the card's answer, and the API's write of it. */
-  timing: { card?: number; write?: number } = {},
+  /** Filled with where the time went (ms): the card's answer, and the API's write of it; and whether a stand-in answered. */
+  timing: { card?: number; write?: number; standIn?: boolean } = {},
 ): Promise<Answer> {
   const { knex } = deps;
   // Every answer says whether this delivery's outcome is a duplicate of another's (an operator's
@@ -338,6 +338,7 @@ export async function authorizeWithDeadline(
         'authorize finished after the stand-in',
       ),
   );
+  timing.standIn = true;
   return told({ ...standIn, duplicate: false });
 }
 

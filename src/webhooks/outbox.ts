@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import type { CanonicalEvent } from '../domain/events';
 import { signalCard, type CardWorkflowConfig } from '../temporal/card-client';
 import type { Vault } from '../vault/vault';
+import { recordRelayPass } from '../lib/metrics';
 
 export interface RelayDeps {
   knex: Knex;
@@ -189,8 +190,10 @@ export function startOutboxRelay(deps: RelayDeps, intervalMs: number): { stop():
   let running: Promise<void> = Promise.resolve();
   const pass = (): void => {
     if (stopped) return;
+    const started = performance.now();
     running = relayOutbox(deps)
       .then((r) => {
+        recordRelayPass(r, (performance.now() - started) / 1000);
         if (r.failed || r.unparked) deps.log.info(r, 'outbox relay');
       })
       .catch((err) => deps.log.error({ err: String(err) }, 'outbox relay pass failed'))

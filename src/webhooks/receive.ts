@@ -1,4 +1,5 @@
-import type { FormattedAnswer } from '../partners/adapter';
+import { hasPartner, type FormattedAnswer } from '../partners/adapter';
+import { apiMetrics, declineLabel } from '../lib/metrics';
 import { authorizeWithDeadline } from './authorize';
 import { ingestDelivery, type IngestRequest, type WebhookDeps } from './ingest';
 import { credentialsOf } from './subscriptions';
@@ -9,6 +10,19 @@ export interface ReceiveTiming {
   decide?: number;
   card?: number;
   write?: number;
+  /** The program's stand-in answered (the card did not in time). */
+  standIn?: boolean;
+}
+
+/** A delivery's outcome as a metrics label, from the answer ingestion gave. */
+export function deliveryOutcome(r: { status: number; body: Record<string, unknown> }): string {
+  if (r.status >= 500) return 'error';
+  if (r.status === 401) return 'rejected';
+  if (r.status === 404) return 'unknown_subscription';
+  if (r.status >= 400) return 'unparseable';
+  if (r.body.ignored) return 'ignored';
+  if (r.body.duplicate) return 'duplicate';
+  return 'accepted';
 }
 
 /**
@@ -23,9 +37,19 @@ export async function receiveDelivery(
   timing: ReceiveTiming = {},
 ): Promise<FormattedAnswer> {
   const t0 = performance.now();
-  const ingested = await ingestDelivery(deps, req);
+  // Partner names from the URL are counted only when they are registered partners.
+  const partner = hasPartner(deps.partners, req.partner) ? req.partner : 'unknown';
+  const counted = !req.replayOf;
+  let ingested: Awaited<ReturnType<typeof ingestDelivery>>;
+  try {
+    ingested = await ingestDelivery(deps, req);
+  } catch (err) {
+    if (counted) apiMetrics.webhookDeliveries.inc({ partner, outcome: 'error' });
+    throw err;
+  }
   const t1 = performance.now();
   timing.ingest = t1 - t0;
+  if (counted) apiMetrics.webhookDeliveries.inc({ partner, outcome: deliveryOutcome(ingested) });
   const sync = ingested.sync;
   if (!sync)
     return {
@@ -46,6 +70,11 @@ export async function receiveDelivery(
     },
     timing,
   );
+  if (counted) {
+    const result = timing.standIn ? 'stand_in' : answer.approved ? 'approved' : 'declined';
+    apiMetrics.authorizations.inc({ result, decline_code: declineLabel(answer.declineCode) });
+    apiMetrics.authorizationDuration.observe({ result }, (performance.now() - t1) / 1000);
+  }
   const formatted = sync.adapter.formatAnswer(answer, {
     event: sync.event,
     deliveryId: sync.deliveryId,

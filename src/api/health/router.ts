@@ -1,11 +1,28 @@
 import Router from '@koa/router';
 import type { ApiDeps, AppState } from '../context';
+import { apiRegistry, bearerMatches, ensureDefaultMetrics } from '../../lib/metrics';
 
-/** Liveness (process up) and readiness (PostgreSQL and Temporal reachable; which one is not, never why). */
+/**
+ * Liveness (process up), readiness (PostgreSQL and Temporal reachable; which one is not, never
+ * why) and the Prometheus metrics (behind `Authorization: Bearer <METRICS_TOKEN>` when a token is
+ * configured).
+ */
 export function healthRouter(deps: ApiDeps): Router<AppState> {
   const router = new Router<AppState>();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
+  });
+  const registry = ensureDefaultMetrics(apiRegistry);
+  const token = deps.config.metricsToken;
+  router.get('/metrics', async (ctx) => {
+    if (token && !bearerMatches(ctx.get('authorization'), token)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+      ctx.body = { error: { code: 'UNAUTHENTICATED', message: 'the metrics need the metrics bearer token' } };
+      return;
+    }
+    ctx.set('Content-Type', registry.contentType);
+    ctx.body = await registry.metrics();
   });
   router.get('/readyz', async (ctx) => {
     const timeout = async <T>(p: Promise<T>): Promise<T> => {

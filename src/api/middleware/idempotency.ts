@@ -4,6 +4,7 @@ import { DomainError } from '../../domain/errors';
 import { sha256Hex } from '../../lib/ids';
 import type { AppState } from '../context';
 import { toErrorResponse } from '../errors';
+import { apiMetrics, routeLabel } from '../../lib/metrics';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const WAIT_FOR_FIRST_MS = 15_000;
@@ -84,6 +85,7 @@ export function idempotency(
         ctx.status = row.responseStatus ?? 200;
         ctx.body = row.responseBody;
         ctx.set('Idempotent-Replayed', 'true');
+        apiMetrics.idempotencyReplays.inc({ route: routeLabel(ctx.matched, ctx.method) });
         return;
       }
       if (Date.now() - new Date(row.createdAt).getTime() > STALE_AFTER_MS) {
