@@ -3,10 +3,13 @@
  * webhook URL with deliveries signed as the partner signs them (the Stripe SDK's
  * generateTestHeaderString; standardwebhooks for Lithic): approve, decline over the limit,
  * redelivery, partial capture, unlinked refund, reversal, expiry, force capture, freeze, cancel.
- * All three end with the same balances and the same transactions. Real PostgreSQL, real Temporal.
+ * All three end with the same balances and the same transactions. The Stripe and Lithic cards are
+ * issued at the partner (stripe-mock behind the recording proxy, the Lithic fake) through the API.
+ * Real PostgreSQL, real Temporal.
  */
 import Stripe from 'stripe';
 import { startHarness, type Harness } from './helpers/harness';
+import { startStoryPartners, type StoryPartners } from './helpers/story-partners';
 import {
   books,
   lithicDriver,
@@ -17,10 +20,12 @@ import {
 } from './helpers/partner-story';
 
 let h: Harness;
+let at: StoryPartners;
 beforeAll(async () => {
-  h = await startHarness();
-});
+  [h, at] = await Promise.all([startHarness(), startStoryPartners()]);
+}, 300_000);
 afterAll(async () => {
+  await at?.close();
   await h?.stop();
 });
 
@@ -68,8 +73,26 @@ async function story(d: PartnerDriver) {
 describe('one card story, three partners', () => {
   it('ends with the same books at the sandbox, Stripe and Lithic', async () => {
     const sandbox = await sandboxDriver(h);
-    const stripe = await stripeDriver(h);
-    const lithic = await lithicDriver(h);
+    const stripe = await stripeDriver(h, at);
+    const lithic = await lithicDriver(h, at);
+
+    // Stripe and Lithic each made the card, once, under the platform's idempotency key, and the
+    // platform keeps the id they returned (which their deliveries below name).
+    expect(
+      at.stripe
+        .callsTo('POST', '/v1/issuing/cards')
+        .filter((c) => c.form['metadata[vcn_card_id]'] === stripe.card.id),
+    ).toEqual([expect.objectContaining({ idempotencyKey: `vcn:card:${stripe.card.id}`, status: 200 })]);
+    expect(at.stripeCards.get(stripe.card.partnerCardId)?.metadata).toMatchObject({
+      vcn_card_id: stripe.card.id,
+    });
+    expect(
+      at.lithic.calls.filter(
+        (c) => c.method === 'POST' && c.path === '/v1/cards' && c.body?.memo === lithic.card.id,
+      ),
+    ).toEqual([expect.objectContaining({ idempotencyKey: `vcn:card:${lithic.card.id}`, status: 200 })]);
+    expect(at.lithic.cards.get(lithic.card.partnerCardId)?.memo).toBe(lithic.card.id);
+    expect(stripe.card.partnerCardId).not.toBe(lithic.card.partnerCardId);
 
     await story(sandbox);
     const s = await story(stripe);

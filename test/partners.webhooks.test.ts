@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import Stripe from 'stripe';
 import { newTenant, uniq } from './helpers/fixtures';
 import { startHarness, type Harness } from './helpers/harness';
+import { startStoryPartners, type StoryPartners } from './helpers/story-partners';
 import { lithicAsa, lithicEvent, lithicHeaders, lithicSecret } from './helpers/lithic-fixtures';
 import { books, lithicDriver, post, readAnswer, stripeDriver, stripeSecret } from './helpers/partner-story';
 import {
@@ -21,10 +22,12 @@ import {
 import { eventually } from './helpers/wait';
 
 let h: Harness;
+let at: StoryPartners;
 beforeAll(async () => {
-  h = await startHarness();
-});
+  [h, at] = await Promise.all([startHarness(), startStoryPartners()]);
+}, 300_000);
 afterAll(async () => {
+  await at?.close();
   await h?.stop();
 });
 
@@ -83,7 +86,7 @@ describe('connecting a real partner', () => {
   });
 
   it('changes the API key, base URL and version without showing the key', async () => {
-    const d = await stripeDriver(h);
+    const d = await stripeDriver(h, at);
     const key = `sk_test_${crypto.randomBytes(8).toString('hex')}9876`;
     const patched = await h.request('PATCH', `/admin/partners/stripe/subscriptions/${d.sub.id}`, {
       key: d.t.operatorKey,
@@ -150,7 +153,7 @@ describe('Stripe signatures at the route', () => {
     stripeBody(stripeEvent('issuing_cardholder.created', stripeCardholder(), { id: uniq('evt') }));
 
   it('rejects a wrong secret, the Standard Webhooks reading of whsec_, a stale, missing or tampered signature', async () => {
-    const d = await stripeDriver(h);
+    const d = await stripeDriver(h, at);
     const raw = ignoredEvent();
     const now = Math.floor(Date.now() / 1000);
     // The whsec_ trap: the key base64-decoded (as Standard Webhooks and Lithic do) is not Stripe's key.
@@ -179,7 +182,7 @@ describe('Stripe signatures at the route', () => {
   });
 
   it('rotates in the partner’s new secret: two v1= pass, the old one alone passes for 24 h only', async () => {
-    const d = await stripeDriver(h);
+    const d = await stripeDriver(h, at);
     const next = stripeSecret();
     const rotated = await h.request(
       'POST',
@@ -210,7 +213,7 @@ describe('Stripe signatures at the route', () => {
 
 describe('Lithic signatures at the route', () => {
   it('rejects a wrong secret, the raw-key reading of whsec_, stale, missing and tampered; takes two signatures', async () => {
-    const d = await lithicDriver(h);
+    const d = await lithicDriver(h, at);
     const raw = JSON.stringify({ ...lithicAsa({ token: crypto.randomUUID(), status: 'BALANCE_INQUIRY' }) });
     const id = `msg_${crypto.randomBytes(6).toString('hex')}`;
     const now = Math.floor(Date.now() / 1000);
@@ -241,7 +244,7 @@ describe('Lithic signatures at the route', () => {
   });
 
   it('rotates in Lithic’s new ASA secret with the old one valid meanwhile', async () => {
-    const d = await lithicDriver(h);
+    const d = await lithicDriver(h, at);
     const next = lithicSecret();
     const rotated = await h.request(
       'POST',
@@ -264,7 +267,7 @@ describe('Lithic signatures at the route', () => {
 
 describe('synchronous answers', () => {
   it('approves exactly as many of 10 concurrent Stripe requests as the limit allows, each inside 2 s', async () => {
-    const d = await stripeDriver(h); // 20 000 all time
+    const d = await stripeDriver(h, at); // 20 000 all time
     const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => d.authorize(`C${i}`, 3_000)));
     for (const r of replies) {
       expect(r.status).toBe(200);
@@ -279,21 +282,21 @@ describe('synchronous answers', () => {
   });
 
   it('approves less only where the partner lets it: Stripe is_amount_controllable, Lithic partial-capable terminals', async () => {
-    const s = await stripeDriver(h);
+    const s = await stripeDriver(h, at);
     const fixed = await s.authorize('P0', 25_000);
     expect(fixed.body).toEqual({ approved: false, metadata: { vcn_decline_code: 'EXCEEDS_SPENDING_LIMIT' } });
     const partial = await s.authorize('P1', 25_000, { partialApproval: true });
     expect(partial.body).toEqual({ approved: true, amount: 20_000 });
     await eventually(async () => (await books(h, s)).balances.held === 20_000);
 
-    const l = await lithicDriver(h);
+    const l = await lithicDriver(h, at);
     const asa = await l.authorize('P1', 25_000, { partialApproval: true });
     expect(asa.body).toEqual({ token: expect.any(String), result: 'APPROVED', approved_amount: 20_000 });
     expect(readAnswer('lithic', asa, 25_000)).toEqual({ approved: true, amount: 20_000 });
   });
 
   it('takes a Stripe request on an authorization already holding money as an increment', async () => {
-    const d = await stripeDriver(h); // 20 000 all time
+    const d = await stripeDriver(h, at); // 20 000 all time
     expect((await d.authorize('I1', 15_000)).body).toEqual({ approved: true });
     await d.decided('I1', true, 15_000);
     expect((await d.increment('I1', 4_000, 15_000)).body).toEqual({ approved: true });
@@ -304,7 +307,7 @@ describe('synchronous answers', () => {
   });
 
   it('approves what the user’s weekly cap leaves, where the partner lets it', async () => {
-    const d = await stripeDriver(h, { policy: { weeklySpendLimitPerUser: 6_000 } });
+    const d = await stripeDriver(h, at, { policy: { weeklySpendLimitPerUser: 6_000 } });
     const partial = await d.authorize('W1', 9_000, { partialApproval: true });
     expect(partial.body).toEqual({ approved: true, amount: 6_000 });
     const none = await d.authorize('W2', 1_000, { partialApproval: true });
@@ -316,7 +319,7 @@ describe('synchronous answers', () => {
   });
 
   it('gives back the approval an advice overturns: a one-authorization card can approve again', async () => {
-    const d = await stripeDriver(h, {
+    const d = await stripeDriver(h, at, {
       controls: { spendingLimits: [{ amount: 20_000, interval: 'all_time' }], maxAuthorizations: 1 },
     });
     expect((await d.authorize('V1', 2_000)).body).toEqual({ approved: true });
@@ -335,7 +338,7 @@ describe('synchronous answers', () => {
 
 describe('the partner’s deadline', () => {
   it('answers Stripe inside its 2 s even when the program would wait longer and the card cannot answer', async () => {
-    const d = await stripeDriver(h, {
+    const d = await stripeDriver(h, at, {
       policy: { authorizationTimeoutMs: 5_000, standInDecision: 'decline' },
     });
     await h.stopWorker();
@@ -353,7 +356,7 @@ describe('the partner’s deadline', () => {
 
 describe('Stripe deciding without us', () => {
   it('books what Stripe did when our answer came too late for it (webhook_timeout)', async () => {
-    const d = await stripeDriver(h, { policy: { standInDecision: 'decline' } });
+    const d = await stripeDriver(h, at, { policy: { standInDecision: 'decline' } });
     await h.stopWorker();
     try {
       expect((await d.authorize('T1', 3_000)).body).toEqual({
@@ -373,7 +376,7 @@ describe('Stripe deciding without us', () => {
 
 describe('what real partners add to the books', () => {
   it('records a partner-decided hold change and a record for review as their own event types', async () => {
-    const d = await lithicDriver(h);
+    const d = await lithicDriver(h, at);
     expect((await d.authorize('J1', 1_000)).body).toMatchObject({ result: 'APPROVED' });
     await d.decided('J1', true, 1_000);
     // Lithic's AUTHORIZATION_ADVICE carries the new total: the hold grows by 1 500.

@@ -4,9 +4,9 @@
  * (SDK-typed ASA requests and events, signed with `standardwebhooks`), each through its webhook
  * URL at the platform, as the partner would send it.
  *
- * The card is issued through the existing path (the sandbox) and then attached to the partner
- * under a partner card id, as a card issued there would be: issuance at Stripe and Lithic is not
- * what these tests are about.
+ * Each card is issued through the API at the partner its program's policy names (stripe-mock
+ * behind the recording proxy, the Lithic fake: see story-partners.ts), and the partner's
+ * deliveries name it by the id that partner returned.
  */
 import crypto from 'node:crypto';
 import type Lithic from 'lithic';
@@ -28,11 +28,12 @@ import {
   requestHistory,
   stripeAuthorization,
   stripeBody,
-  stripeCard,
   stripeEvent,
   stripeSignature,
   stripeTransaction,
 } from './stripe-fixtures';
+import { partnerTenant } from './partner-tenant';
+import type { StoryPartners } from './story-partners';
 import { merchant as sandboxMerchant, sendEvent } from './webhooks';
 import { eventually } from './wait';
 
@@ -103,41 +104,62 @@ async function settled(h: Harness, reply: Reply, events: number): Promise<void> 
   });
 }
 
-/** A tenant with a user and an active card (limit 20 000 all time), issued through the sandbox. */
-async function storyCard(
-  h: Harness,
-  controls?: Record<string, unknown>,
-  policy: Partial<ProgramPolicy> = {},
-) {
-  const t = await newTenant(h, policy);
-  const user = await newUser(h, t);
+/** A user's card (limit 20 000 all time) as issued through the API, at the tenant's partner. */
+async function issue(h: Harness, t: TestTenant, userId: string, controls?: Record<string, unknown>) {
   const res = await h.request('POST', '/v1/cards', {
     key: t.appKey,
-    body: cardBody(user.id, controls ? { controls } : {}),
+    body: cardBody(userId, controls ? { controls } : {}),
     headers: { 'idempotency-key': uniq('idem') },
   });
   if (res.status !== 201) throw new Error(`issuance failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { t, user, card: res.body as { id: string; partnerCardId: string } };
+  return res.body as { id: string; partner: string; partnerCardId: string };
 }
 
-/** Moves a card the sandbox issued to `partner` under `partnerCardId`, as if issued there. */
-async function attach(h: Harness, t: TestTenant, cardId: string, partner: string, partnerCardId: string) {
-  await h.knex('cards').where({ tenantId: t.id, id: cardId }).update({ partner, partnerCardId });
+/** A tenant with a user and an active card, issued at the sandbox. */
+async function sandboxCard(h: Harness, controls?: Record<string, unknown>) {
+  const t = await newTenant(h);
+  const user = await newUser(h, t);
+  return { t, card: await issue(h, t, user.id, controls) };
 }
 
-export async function connectPartner(h: Harness, t: TestTenant, partner: string, body: object) {
-  const res = await h.request('POST', `/admin/partners/${partner}/subscriptions`, {
-    key: t.operatorKey,
-    body,
+/**
+ * A tenant whose policy names `partner`, connected to it (its API at `apiBaseUrl`), with a user
+ * (billed at an address, which Stripe needs) and a card issued there, under the id it returned.
+ */
+async function partnerCard(
+  h: Harness,
+  partner: 'stripe' | 'lithic',
+  credentials: Parameters<typeof partnerTenant>[2],
+  o: { controls?: Record<string, unknown>; policy?: Partial<ProgramPolicy> },
+) {
+  const p = await partnerTenant(h, partner, credentials, { policy: o.policy });
+  const t = p.tenant;
+  const user = await h.request('POST', '/v1/users', {
+    key: t.appKey,
+    body: {
+      externalId: uniq('ext'),
+      name: 'Test Shopper',
+      region: 'US-CA',
+      billingAddress: {
+        line1: '123 Fake St',
+        city: 'Beverly Hills',
+        state: 'CA',
+        postalCode: '90210',
+        country: 'US',
+      },
+    },
   });
-  if (res.status !== 201) throw new Error(`subscription failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body as { id: string; url: string };
+  if (user.status !== 201)
+    throw new Error(`user creation failed: ${user.status} ${JSON.stringify(user.body)}`);
+  const card = await issue(h, t, user.body.id, o.controls);
+  if (card.partner !== partner) throw new Error(`issued at ${card.partner}, not ${partner}`);
+  return { t, card, sub: { id: p.subscriptionId, url: p.subscriptionUrl } };
 }
 
 // ---- the sandbox -----------------------------------------------------------------------------------
 
 export async function sandboxDriver(h: Harness, controls?: Record<string, unknown>): Promise<PartnerDriver> {
-  const { t, card } = await storyCard(h, controls);
+  const { t, card } = await sandboxCard(h, controls);
   const txs = new Map<string, string>();
   const txId = (tx: string) => txs.get(tx) ?? txs.set(tx, uniq(`sb-${tx}`)).get(tx)!;
   const requests = new Map<string, { id: string; raw: string }>();
@@ -200,6 +222,7 @@ export const stripeSecret = (): string => `whsec_${crypto.randomBytes(24).toStri
 
 export async function stripeDriver(
   h: Harness,
+  at: StoryPartners,
   o: { controls?: Record<string, unknown>; secret?: string; policy?: Partial<ProgramPolicy> } = {},
 ): Promise<
   PartnerDriver & {
@@ -210,12 +233,17 @@ export async function stripeDriver(
     increment(tx: string, amount: number, holding: number): Promise<Reply>;
   }
 > {
-  const { t, card } = await storyCard(h, o.controls, o.policy);
   const secret = o.secret ?? stripeSecret();
-  const sub = await connectPartner(h, t, 'stripe', { signingSecret: secret, apiKey: 'sk_test_story4242' });
-  const partnerCardId = `ic_${crypto.randomBytes(8).toString('hex')}`;
-  await attach(h, t, card.id, 'stripe', partnerCardId);
-  const issuing = stripeCard({ id: partnerCardId });
+  const { t, card, sub } = await partnerCard(
+    h,
+    'stripe',
+    { signingSecret: secret, apiKey: 'sk_test_story4242', apiBaseUrl: at.stripe.url },
+    o,
+  );
+  const partnerCardId = card.partnerCardId;
+  // The card as Stripe made it (the proxy's answer to the create): what its deliveries carry.
+  const issuing = at.stripeCards.get(partnerCardId);
+  if (!issuing) throw new Error(`Stripe made no card ${partnerCardId}`);
   const ids = new Map<string, string>();
   const auth = (tx: string) =>
     ids.get(tx) ?? ids.set(tx, `iauth_${crypto.randomBytes(8).toString('hex')}`).get(tx)!;
@@ -374,13 +402,17 @@ export async function stripeDriver(
       );
     },
     freeze: () =>
-      event('issuing_card.updated', stripeCard({ id: partnerCardId, status: 'inactive' }), {
-        status: 'active',
-      }),
+      event(
+        'issuing_card.updated',
+        { ...issuing, status: 'inactive' },
+        {
+          status: 'active',
+        },
+      ),
     cancel: () =>
       event(
         'issuing_card.updated',
-        stripeCard({ id: partnerCardId, status: 'canceled', cancellation_reason: 'lost' }),
+        { ...issuing, status: 'canceled', cancellation_reason: 'lost' },
         { status: 'inactive' },
       ),
   };
@@ -390,6 +422,7 @@ export async function stripeDriver(
 
 export async function lithicDriver(
   h: Harness,
+  at: StoryPartners,
   o: { controls?: Record<string, unknown>; policy?: Partial<ProgramPolicy> } = {},
 ): Promise<
   PartnerDriver & {
@@ -399,15 +432,20 @@ export async function lithicDriver(
     sendEntry(tx: string, e: Lithic.Transaction.Event): Promise<void>;
   }
 > {
-  const { t, card } = await storyCard(h, o.controls, o.policy);
   const secrets = { events: lithicSecret(), asa: lithicSecret() };
-  const sub = await connectPartner(h, t, 'lithic', {
-    signingSecret: secrets.events,
-    authorizationSigningSecret: secrets.asa,
-    apiKey: 'lithic-test-key-story',
-  });
-  const partnerCardId = crypto.randomUUID();
-  await attach(h, t, card.id, 'lithic', partnerCardId);
+  const { t, card, sub } = await partnerCard(
+    h,
+    'lithic',
+    {
+      signingSecret: secrets.events,
+      authorizationSigningSecret: secrets.asa,
+      apiKey: at.lithic.apiKey,
+      apiBaseUrl: at.lithic.url,
+    },
+    o,
+  );
+  const partnerCardId = card.partnerCardId;
+  if (!at.lithic.cards.has(partnerCardId)) throw new Error(`Lithic made no card ${partnerCardId}`);
   const tokens = new Map<string, string>();
   const token = (tx: string) => tokens.get(tx) ?? tokens.set(tx, crypto.randomUUID()).get(tx)!;
   const history = new Map<string, Lithic.Transaction.Event[]>();
