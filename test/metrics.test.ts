@@ -130,7 +130,8 @@ describe('GET /metrics on the API', () => {
   });
 
   it('shows no card id, card number, partner card id, tenant or user id', () => {
-    for (const secret of [card.id, card.partnerCardId, number, t.id, card.userId, number.slice(0, 6)]) {
+    // The number's last 12 digits too (its first six, a public BIN, also occur in float sums).
+    for (const secret of [card.id, card.partnerCardId, number, t.id, card.userId, number.slice(4)]) {
       expect(text).not.toContain(secret);
     }
     expect(text).not.toMatch(/card_[0-9a-z]/);
