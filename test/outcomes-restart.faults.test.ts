@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../src/infra/paths';
-import { resolveTemporalCli } from '../src/infra/temporal-cli';
-import { startTemporalDevServer, type TemporalDevServerHandle } from '../src/infra/temporal-server';
+import type { TemporalDevServerHandle } from '../src/infra/temporal-server';
 import { latestOutcome } from '../src/webhooks/outcomes';
 import { startHarness, type Harness } from './helpers/harness';
+import { startOwnTemporal, startWorkerProcess as spawnWorker, type WorkerProcess } from './helpers/processes';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { merchant, sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
@@ -20,7 +19,6 @@ import { testDataDir } from './setup/stack-file';
  * delivery answered `"duplicate": false` later given a `duplicate` outcome that became its latest.
  */
 const dir = path.join(testDataDir, 'temporal-restart');
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 jest.setTimeout(120_000);
 
 let server: TemporalDevServerHandle;
@@ -29,47 +27,13 @@ let h: Harness;
 /** The worker process, killed at the end if the test did not get as far. */
 let workerProcess: ChildProcess | undefined;
 
-async function startServer(): Promise<TemporalDevServerHandle> {
-  const cli = await resolveTemporalCli(quiet);
-  return startTemporalDevServer({
-    cliPath: cli.path,
-    dbFile: path.join(dir, 'temporal.db'),
-    namespace: 'default',
-    preferredPort: port,
-    ui: false,
-    logFile: path.join(dir, 'server.log'),
-    log: quiet,
-  });
-}
+const startServer = (): Promise<TemporalDevServerHandle> => startOwnTemporal(dir, port);
 
 /** A real worker process (worker.ts) on this file's task queue and server, which the test kills -9. */
-function startWorkerProcess(): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker.ts')], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: h.stack.databaseUrl,
-      TEMPORAL_ADDRESS: h.stack.temporalAddress,
-      TEMPORAL_NAMESPACE: h.stack.temporalNamespace,
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
-      VAULT_KEY: h.stack.vaultKey,
-      LOG_LEVEL: 'info',
-      OUTBOX_SWEEP_INTERVAL_MS: '100',
-    },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
-  workerProcess = child;
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not start')), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  return { child, ready };
+function startWorkerProcess(): WorkerProcess {
+  const worker = spawnWorker(h, { sweepIntervalMs: 100 });
+  workerProcess = worker.child;
+  return worker;
 }
 
 beforeAll(async () => {

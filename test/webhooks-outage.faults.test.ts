@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { resolveTemporalCli } from '../src/infra/temporal-cli';
-import { startTemporalDevServer, type TemporalDevServerHandle } from '../src/infra/temporal-server';
+import type { TemporalDevServerHandle } from '../src/infra/temporal-server';
 import { startHarness, type Harness } from './helpers/harness';
+import { startOwnTemporal } from './helpers/processes';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
@@ -13,7 +13,6 @@ import { testDataDir } from './setup/stack-file';
  * not disturb the other test files.
  */
 const dir = path.join(testDataDir, 'temporal-outage');
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 // Stopping and restarting a server, and the outbox relay's backoff (up to a minute) after a long outage.
 jest.setTimeout(180_000);
 
@@ -22,18 +21,7 @@ let port: number;
 let h: Harness;
 let t: TestTenant;
 
-async function startServer(): Promise<TemporalDevServerHandle> {
-  const cli = await resolveTemporalCli(quiet);
-  return startTemporalDevServer({
-    cliPath: cli.path,
-    dbFile: path.join(dir, 'temporal.db'),
-    namespace: 'default',
-    preferredPort: port,
-    ui: false,
-    logFile: path.join(dir, 'server.log'),
-    log: quiet,
-  });
-}
+const startServer = (): Promise<TemporalDevServerHandle> => startOwnTemporal(dir, port);
 
 beforeAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { projectRoot } from '../src/infra/paths';
 import { useHarness } from './helpers/harness';
+import { startWorkerProcess as spawnWorker, type WorkerProcess } from './helpers/processes';
 import { issueCard, newTenant, newUser, uniq, type TestTenant } from './helpers/fixtures';
 import { sendEvent } from './helpers/webhooks';
 import { eventually } from './helpers/wait';
@@ -10,35 +8,7 @@ const h = useHarness({ worker: false });
 let t: TestTenant;
 
 /** A real worker process (worker.ts) on this file's task queue, which the test can kill -9. */
-function startWorkerProcess(): { child: ChildProcess; ready: Promise<void>; stderr: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'worker.ts')], {
-    cwd: projectRoot,
-    env: {
-      ...process.env,
-      DATABASE_URL: h.stack.databaseUrl,
-      TEMPORAL_ADDRESS: h.stack.temporalAddress,
-      TEMPORAL_NAMESPACE: h.stack.temporalNamespace,
-      TEMPORAL_TASK_QUEUE: h.taskQueue,
-      VAULT_KEY: h.stack.vaultKey,
-      LOG_LEVEL: 'info',
-      OUTBOX_SWEEP_INTERVAL_MS: '300',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not start')), 60_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
-  });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return { child, ready, stderr: () => stderr };
-}
+const startWorkerProcess = (): WorkerProcess => spawnWorker(h, { sweepIntervalMs: 300 });
 
 beforeAll(async () => {
   t = await newTenant(h);
