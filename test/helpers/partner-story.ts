@@ -268,6 +268,25 @@ export async function stripeDriver(
     );
     await settled(h, await sendRaw(raw), events);
   };
+  /** `issuing_authorization.updated` to a final status, from a pending one (`previous_attributes`). */
+  const authorizationUpdated = (
+    tx: string,
+    status: 'closed' | 'reversed' | 'expired',
+    amount: number,
+    previous: object = { status: 'pending' },
+  ) =>
+    event(
+      'issuing_authorization.updated',
+      stripeAuthorization({
+        id: auth(tx),
+        card: issuing,
+        amount,
+        approved: true,
+        status,
+        pending_request: null,
+      }),
+      previous,
+    );
   return {
     name: 'stripe',
     t,
@@ -336,47 +355,14 @@ export async function stripeDriver(
         }),
       );
       // Then the authorization closes: no money by itself (outcome ignored).
-      await event(
-        'issuing_authorization.updated',
-        stripeAuthorization({
-          id: auth(tx),
-          card: issuing,
-          amount: amounts.get(tx) ?? 0,
-          approved: true,
-          status: 'closed',
-          pending_request: null,
-        }),
-        { status: 'pending' },
-      );
+      await authorizationUpdated(tx, 'closed', amounts.get(tx) ?? 0);
     },
     async reverse(tx, amount) {
       const before = amounts.get(tx) ?? amount;
-      await event(
-        'issuing_authorization.updated',
-        stripeAuthorization({
-          id: auth(tx),
-          card: issuing,
-          amount: before - amount,
-          approved: true,
-          status: 'reversed',
-          pending_request: null,
-        }),
-        { amount: before, status: 'pending' },
-      );
+      await authorizationUpdated(tx, 'reversed', before - amount, { amount: before, status: 'pending' });
     },
     async expire(tx) {
-      await event(
-        'issuing_authorization.updated',
-        stripeAuthorization({
-          id: auth(tx),
-          card: issuing,
-          amount: amounts.get(tx) ?? 0,
-          approved: true,
-          status: 'expired',
-          pending_request: null,
-        }),
-        { status: 'pending' },
-      );
+      await authorizationUpdated(tx, 'expired', amounts.get(tx) ?? 0);
     },
     async refundUnlinked(id, amount) {
       await event(
